@@ -1,0 +1,203 @@
+internal import CNghttp2
+public import NIOCore
+
+/// Owns one `nghttp2_session` and is the only Swift type (with its `+Callbacks` file) that touches it.
+///
+/// Shaped like NIO's `BetterHTTPParser`: the session's `user_data` is an unretained pointer to `self`, valid because
+/// `self` owns the session and deletes it in `deinit`; C callbacks recover `self` and forward to the
+/// ``NghttpSessionDelegate`` with Swift values (bytes are copied out before a callback returns).
+///
+/// Not thread-safe: the owner (a connection handler) confines it to one event loop.
+final class NghttpSession {
+    /// Which end of the connection this session plays.
+    enum Role {
+        case server
+        /// Used by tests to drive a server in memory, without sockets.
+        case client
+    }
+
+    /// The C session; nil only after ``close()``.
+    private var session: OpaquePointer?
+
+    /// Receives decoded events. Weak: the delegate owns the session.
+    weak var delegate: NghttpSessionDelegate?
+
+    /// True while `mem_recv` runs, to catch re-entrant calls.
+    private var receiving = false
+
+    /// Creates a session. For a server, the connection preface (SETTINGS) is queued at once.
+    ///
+    /// - Parameters:
+    ///   - role: server or client.
+    ///   - settings: SETTINGS sent first, as (identifier, value) pairs (`NGHTTP2_SETTINGS_*`).
+    init(role: Role, settings: [(id: Int32, value: UInt32)]) {
+        var callbacks: OpaquePointer?
+        precondition(nghttp2_session_callbacks_new(&callbacks) == 0, "nghttp2 out of memory")
+        defer { nghttp2_session_callbacks_del(callbacks) }
+        NghttpSession.installCallbacks(callbacks)
+
+        var option: OpaquePointer?
+        precondition(nghttp2_option_new(&option) == 0, "nghttp2 out of memory")
+        defer { nghttp2_option_del(option) }
+        // gRPC peers may send MAX_CONCURRENT_STREAMS=0 (grpcio); it only forbids push, which a server never does.
+        nghttp2_option_set_peer_max_concurrent_streams(option, UInt32.max)
+
+        let userData = Unmanaged.passUnretained(self).toOpaque()
+        let result: Int32
+        switch role {
+        case .server: result = nghttp2_session_server_new2(&session, callbacks, userData, option)
+        case .client: result = nghttp2_session_client_new2(&session, callbacks, userData, option)
+        }
+        precondition(result == 0 && session != nil, "nghttp2_session_new failed: \(result)")
+
+        let entries = settings.map { nghttp2_settings_entry(settings_id: $0.id, value: $0.value) }
+        entries.withUnsafeBufferPointer { buffer in
+            _ = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), buffer.baseAddress, buffer.count)
+        }
+    }
+
+    deinit {
+        if let session { nghttp2_session_del(session) }
+    }
+
+    /// Deletes the C session now. Later calls are no-ops. nghttp2 does not report stream closes from here: the owner
+    /// must have cancelled its streams itself.
+    func close() {
+        if let session { nghttp2_session_del(session) }
+        session = nil
+    }
+
+    // MARK: Input and output
+
+    /// Feeds bytes read from the socket. Delegate callbacks run before this returns.
+    ///
+    /// - Throws: ``NghttpSessionError`` when the peer broke the protocol badly enough that the connection must end
+    ///   (nghttp2 has then queued a GOAWAY: drain output before closing).
+    func receive(_ bytes: ByteBuffer) throws(NghttpSessionError) {
+        guard let session else { return }
+        precondition(!receiving, "NghttpSession.receive re-entered")
+        receiving = true
+        defer { receiving = false }
+        let result = bytes.withUnsafeReadableBytes { raw -> Int in
+            guard raw.count > 0 else { return 0 }
+            return nghttp2_session_mem_recv(session, raw.bindMemory(to: UInt8.self).baseAddress, raw.count)
+        }
+        if result < 0 { throw NghttpSession.error(Int32(result)) }
+    }
+
+    /// Appends every frame nghttp2 wants to send to `buffer`, stopping once `buffer` holds at least `limit` bytes.
+    ///
+    /// - Returns: true when nghttp2 may have more to send (the limit was reached).
+    @discardableResult
+    func drainOutput(into buffer: inout ByteBuffer, limit: Int = .max) throws(NghttpSessionError) -> Bool {
+        guard let session else { return false }
+        while buffer.readableBytes < limit {
+            var chunk: UnsafePointer<UInt8>?
+            let count = nghttp2_session_mem_send(session, &chunk)
+            if count < 0 { throw NghttpSession.error(Int32(count)) }
+            if count == 0 { return false }
+            buffer.writeBytes(UnsafeRawBufferPointer(start: chunk, count: count))
+        }
+        return true
+    }
+
+    /// Whether nghttp2 still wants to read or write; when neither, the connection is finished.
+    var isFinished: Bool {
+        guard let session else { return true }
+        return nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0
+    }
+
+    // MARK: Submitting frames
+
+    /// Starts a response (server) on `streamID`: HEADERS now, DATA pulled from the delegate as flow control allows.
+    func submitResponse(streamID: HTTP2StreamID, headers: [HeaderField]) {
+        guard let session else { return }
+        var provider = nghttp2_data_provider()
+        provider.read_callback = NghttpSession.readCallback
+        withNameValues(headers) { nva, count in
+            _ = nghttp2_submit_response(session, streamID.rawValue, nva, count, &provider)
+        }
+    }
+
+    /// Sends a HEADERS frame that ends the stream on our side (a trailers-only gRPC response, or an HTTP error).
+    func submitFinalHeaders(streamID: HTTP2StreamID, headers: [HeaderField]) {
+        guard let session else { return }
+        withNameValues(headers) { nva, count in
+            _ = nghttp2_submit_headers(
+                session, UInt8(NGHTTP2_FLAG_END_STREAM.rawValue), streamID.rawValue, nil, nva, count, nil)
+        }
+    }
+
+    /// Starts a request (client); its body is pulled from the delegate. Returns the new stream's ID.
+    func submitRequest(headers: [HeaderField]) -> HTTP2StreamID {
+        guard let session else { return HTTP2StreamID(-1) }
+        var provider = nghttp2_data_provider()
+        provider.read_callback = NghttpSession.readCallback
+        let id = withNameValues(headers) { nva, count in
+            nghttp2_submit_request(session, nil, nva, count, &provider, nil)
+        }
+        return HTTP2StreamID(id)
+    }
+
+    /// Tells nghttp2 that a stream whose delegate answered ``NghttpOutbound/deferred`` has data again.
+    func resumeData(streamID: HTTP2StreamID) {
+        guard let session else { return }
+        _ = nghttp2_session_resume_data(session, streamID.rawValue)
+    }
+
+    /// Resets a stream with an HTTP/2 error code (0 NO_ERROR, 8 CANCEL, …).
+    func submitReset(streamID: HTTP2StreamID, errorCode: UInt32) {
+        guard let session else { return }
+        _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID.rawValue, errorCode)
+    }
+
+    /// Sends GOAWAY(NO_ERROR) naming the last stream this session has processed: streams up to it may finish, new
+    /// ones are refused. The session finishes (``isFinished``) once those streams close.
+    func submitGoAway() {
+        guard let session else { return }
+        let last = nghttp2_session_get_last_proc_stream_id(session)
+        _ = nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), last, 0, nil, 0)
+    }
+
+    /// Whether the peer has closed its side of `streamID` (sent END_STREAM).
+    func isRemoteClosed(streamID: HTTP2StreamID) -> Bool {
+        guard let session else { return true }
+        return nghttp2_session_get_stream_remote_close(session, streamID.rawValue) != 0
+    }
+
+    // MARK: Helpers
+
+    /// Calls `body` with an `nghttp2_nv` array for `headers`. nghttp2 copies names and values while submitting.
+    func withNameValues<R>(_ headers: [HeaderField], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
+        var storage: [UInt8] = []
+        var spans: [(name: Range<Int>, value: Range<Int>)] = []
+        spans.reserveCapacity(headers.count)
+        for field in headers {
+            let nameStart = storage.count
+            storage.append(contentsOf: field.name.utf8)
+            let valueStart = storage.count
+            storage.append(contentsOf: field.value.utf8)
+            spans.append((nameStart..<valueStart, valueStart..<storage.count))
+        }
+        storage.append(0)  // never empty, so baseAddress is never nil
+        return storage.withUnsafeMutableBufferPointer { bytes in
+            let base = bytes.baseAddress!
+            let nva = spans.map { span in
+                nghttp2_nv(
+                    name: base + span.name.lowerBound, value: base + span.value.lowerBound,
+                    namelen: span.name.count, valuelen: span.value.count,
+                    flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+            }
+            return nva.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
+        }
+    }
+
+    static func error(_ code: Int32) -> NghttpSessionError {
+        NghttpSessionError(code: code, message: String(cString: nghttp2_strerror(code)))
+    }
+
+    /// Recovers the session from nghttp2's `user_data`.
+    static func from(_ userData: UnsafeMutableRawPointer?) -> NghttpSession {
+        Unmanaged<NghttpSession>.fromOpaque(userData!).takeUnretainedValue()
+    }
+}

@@ -1,0 +1,53 @@
+/// Maps gRPC method paths (`/package.Service/Method`) to handlers.
+///
+/// Built once at start-up and shared, read-only, by every connection.
+public struct GRPCRouter: Sendable {
+    /// Serves a unary call: called on the call's event loop with the single request message. It must eventually
+    /// call the responder, at once or later from any thread.
+    public typealias UnaryHandler = @Sendable (_ request: [UInt8], _ context: GRPCCallContext, _ responder: UnaryResponder) -> Void
+
+    /// Creates the handler of a streaming call (client-, server- or bidirectional streaming alike).
+    public typealias StreamHandlerFactory = @Sendable (_ stream: GRPCServerStream) -> any GRPCStreamHandler
+
+    /// How a method is served.
+    public enum Method: Sendable {
+        case unary(UnaryHandler)
+        case streaming(StreamHandlerFactory)
+    }
+
+    /// Methods by full path.
+    private var methods: [String: Method] = [:]
+    /// Service names that have at least one method, to tell "unknown service" from "unknown method".
+    private var services: Set<String> = []
+
+    public init() {}
+
+    public mutating func registerUnary(service: String, method: String, _ handler: @escaping UnaryHandler) {
+        register(service: service, method: method, .unary(handler))
+    }
+
+    public mutating func registerStreaming(
+        service: String, method: String, _ factory: @escaping StreamHandlerFactory
+    ) {
+        register(service: service, method: method, .streaming(factory))
+    }
+
+    private mutating func register(service: String, method: String, _ entry: Method) {
+        let path = "/\(service)/\(method)"
+        precondition(methods[path] == nil, "\(path) registered twice")
+        methods[path] = entry
+        services.insert(service)
+    }
+
+    /// The method for a request, or the `UNIMPLEMENTED` status grpc-go would answer.
+    public func route(_ head: GRPCRequestHead) -> Result<Method, GRPCStatus> {
+        if let method = methods[head.path] { return .success(method) }
+        if services.contains(head.service) {
+            return .failure(GRPCStatus(.unimplemented, "unknown method \(head.method) for service \(head.service)"))
+        }
+        return .failure(GRPCStatus(.unimplemented, "unknown service \(head.service)"))
+    }
+
+    /// Every registered path, sorted; for logs and tests.
+    public var paths: [String] { methods.keys.sorted() }
+}

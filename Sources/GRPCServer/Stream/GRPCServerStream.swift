@@ -1,0 +1,279 @@
+public import NIOCore
+import Logging
+
+/// One gRPC call: an HTTP/2 stream with its request decoder, its response queue and the handler serving it.
+///
+/// Confined to its connection's event loop: handlers call ``send(_:)`` and ``finish(_:)`` there (hop with
+/// ``eventLoop`` from elsewhere). The connection owns its streams and drops a stream when nghttp2 closes it; the
+/// stream and its handler reference each other until the call ends, when the stream lets the handler go.
+public final class GRPCServerStream {
+    /// The HTTP/2 stream this call runs on.
+    public let id: HTTP2StreamID
+    /// The connection that owns this stream and outlives it.
+    unowned let connection: GRPCConnectionHandler
+
+    /// Where the call is in its life; all sends go through it.
+    private(set) var state = GRPCStreamStateMachine()
+    /// Header fields of the request, collected until the HEADERS block completes.
+    private var requestHeaders: [HeaderField] = []
+    /// Splits the request body into messages; set once the call starts.
+    private var decoder: GRPCMessageDecoder?
+    /// Framed responses and trailers waiting for nghttp2.
+    private var outbound: OutboundQueue
+    /// Set while nghttp2 has parked our DATA provider because the queue was empty.
+    private var dataDeferred = false
+    /// How the call is served; nil before the call starts and after it ends.
+    private var serving: Serving?
+    /// Fires when the client's deadline passes.
+    private var deadlineTask: Scheduled<Void>?
+    /// Set when the call started; nil for a rejected request.
+    public private(set) var context: GRPCCallContext?
+
+    /// The two ways a call is served.
+    private enum Serving {
+        /// A unary call: the handler runs on the first message; `started` records that it ran.
+        case unary(GRPCRouter.UnaryHandler, started: Bool)
+        case streaming(any GRPCStreamHandler)
+    }
+
+    init(id: HTTP2StreamID, connection: GRPCConnectionHandler, configuration: GRPCServerConfiguration) {
+        self.id = id
+        self.connection = connection
+        self.outbound = OutboundQueue(
+            highWatermark: configuration.outboundHighWatermark, lowWatermark: configuration.outboundLowWatermark)
+    }
+
+    // MARK: For handlers
+
+    /// The event loop this call runs on.
+    public var eventLoop: any EventLoop { connection.eventLoop }
+
+    /// Whether the producer may send more: false while the queue is above its high watermark (the peer is not
+    /// reading fast enough) and once the call ended. The handler's `becameWritable()` reports the change back.
+    public var isWritable: Bool { !outbound.isAboveHighWater && !state.isFinished }
+
+    /// Whether the call has ended (status sent, or the stream is gone).
+    public var isFinished: Bool { state.isFinished }
+
+    /// Bytes queued for this stream and not yet handed to nghttp2.
+    public var queuedBytes: Int { outbound.queuedBytes }
+
+    /// Sends one response message. Dropped if the call has ended.
+    public func send(_ message: [UInt8]) {
+        eventLoop.preconditionInEventLoop()
+        switch state.sendMessage() {
+        case .drop:
+            return
+        case .sendHeadersAndQueue:
+            outbound.append(GRPCMessageFramer.frame(message, allocator: connection.allocator))
+            connection.session.submitResponse(
+                streamID: id, headers: [HeaderField(":status", "200"), HeaderField("content-type", "application/grpc")])
+        case .queue:
+            outbound.append(GRPCMessageFramer.frame(message, allocator: connection.allocator))
+            resumeIfDeferred()
+        }
+        connection.scheduleFlush()
+    }
+
+    /// Ends the call with `status` (OK or an error). Later sends and finishes are ignored.
+    public func finish(_ status: GRPCStatus) {
+        eventLoop.preconditionInEventLoop()
+        let trailers = [
+            HeaderField("grpc-status", String(status.code.rawValue)),
+            HeaderField("grpc-message", GRPCStatusMessageEncoding.encode(status.message)),
+        ]
+        switch state.sendStatus() {
+        case .ignore:
+            return
+        case .trailersOnly:
+            connection.session.submitFinalHeaders(
+                streamID: id,
+                headers: [HeaderField(":status", "200"), HeaderField("content-type", "application/grpc")] + trailers)
+        case .queueTrailers:
+            outbound.finish(trailers: trailers)
+            resumeIfDeferred()
+        }
+        endServing()
+        connection.scheduleFlush()
+    }
+
+    // MARK: For the connection
+
+    func appendRequestHeader(_ field: HeaderField) {
+        requestHeaders.append(field)
+    }
+
+    /// The request's HEADERS are complete: validate, route and start the call, or reject it.
+    func receivedHeaders(endStream: Bool, router: GRPCRouter, configuration: GRPCServerConfiguration, logger: Logger) {
+        guard state.receiveHeaders(endStream: endStream) == .start else {
+            if endStream { receivedEndStream() }
+            return
+        }
+        let fields = requestHeaders
+        requestHeaders = []
+        switch RequestHeadValidator.validate(fields) {
+        case .rejectHTTP(let httpStatus, let status):
+            _ = state.sendStatus()
+            connection.session.submitFinalHeaders(
+                streamID: id,
+                headers: [
+                    HeaderField(":status", String(httpStatus)), HeaderField("content-type", "application/grpc"),
+                    HeaderField("grpc-status", String(status.code.rawValue)),
+                    HeaderField("grpc-message", GRPCStatusMessageEncoding.encode(status.message)),
+                ])
+            connection.scheduleFlush()
+        case .rejectGRPC(let status):
+            finish(status)
+        case .accept(let head):
+            start(head, endStream: endStream, router: router, configuration: configuration, logger: logger)
+        }
+    }
+
+    private func start(
+        _ head: GRPCRequestHead, endStream: Bool, router: GRPCRouter, configuration: GRPCServerConfiguration,
+        logger: Logger
+    ) {
+        decoder = GRPCMessageDecoder(maxMessageLength: configuration.maxReceiveMessageLength, encoding: head.encoding)
+        let deadline = head.timeout.map { NIODeadline.now() + .nanoseconds($0.nanoseconds) }
+        var logger = logger
+        logger[metadataKey: "grpc.stream"] = "\(id)"
+        logger[metadataKey: "grpc.method"] = "\(head.path)"
+        context = GRPCCallContext(head: head, deadline: deadline, eventLoop: eventLoop, logger: logger)
+
+        switch router.route(head) {
+        case .failure(let status):
+            finish(status)
+            return
+        case .success(.unary(let handler)):
+            serving = .unary(handler, started: false)
+        case .success(.streaming(let factory)):
+            serving = .streaming(factory(self))
+        }
+        if let deadline {
+            deadlineTask = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
+                self?.deadlineExpired()
+            }
+        }
+        if endStream { receivedEndStream() }
+    }
+
+    func receivedData(_ bytes: ByteBuffer) {
+        guard state.receiveData() == .deliver, decoder != nil else { return }
+        decoder!.append(bytes)
+        do {
+            while !state.isFinished, let message = try decoder!.next() {
+                deliver(message)
+            }
+        } catch {
+            abort(with: error)
+        }
+    }
+
+    func receivedEndStream() {
+        guard state.receiveEndStream() else { return }
+        if decoder?.hasPartialMessage == true {
+            abort(with: GRPCStatus(.internal, "grpc: request ended in the middle of a message"))
+            return
+        }
+        switch serving {
+        case .unary(_, let started) where !started:
+            finish(GRPCStatus(.internal, "grpc: server received no request message for unary RPC"))
+        case .streaming(let handler):
+            handler.receiveEnd()
+        default:
+            break
+        }
+    }
+
+    private func deliver(_ message: [UInt8]) {
+        switch serving {
+        case .unary(let handler, let started):
+            guard !started else {
+                abort(with: GRPCStatus(.internal, "grpc: server received more than one request message for unary RPC"))
+                return
+            }
+            serving = .unary(handler, started: true)
+            handler(message, context!, UnaryResponder(stream: NIOLoopBound(self, eventLoop: eventLoop), eventLoop: eventLoop))
+        case .streaming(let handler):
+            handler.receive(message)
+        case nil:
+            break
+        }
+    }
+
+    /// Completion of a unary call by its responder.
+    func completeUnary(_ result: Result<[UInt8], GRPCStatus>) {
+        switch result {
+        case .success(let response):
+            send(response)
+            finish(.ok)
+        case .failure(let status):
+            finish(status)
+        }
+    }
+
+    /// Ends a running call with an error the server detected: the handler is cancelled first.
+    func abort(with status: GRPCStatus) {
+        let serving = self.serving
+        self.serving = nil
+        if case .streaming(let handler) = serving { handler.cancelled() }
+        finish(status)
+    }
+
+    private func deadlineExpired() {
+        guard !state.isFinished else { return }
+        abort(with: GRPCStatus(.deadlineExceeded, "context deadline exceeded"))
+    }
+
+    /// Server shutdown: streaming calls end with `status`; unary calls are left to finish.
+    func shutDown(with status: GRPCStatus) {
+        if case .streaming = serving { abort(with: status) }
+    }
+
+    /// nghttp2 wants up to `maxLength` bytes of DATA.
+    func pullOutbound(maxLength: Int) -> NghttpOutbound {
+        guard let pull = outbound.pull(maxLength: maxLength, allocator: connection.allocator) else {
+            dataDeferred = true
+            return .deferred
+        }
+        if pull.becameWritable { connection.streamBecameWritable(self) }
+        return .data(pull.bytes, end: pull.trailers.map { .trailers($0) })
+    }
+
+    /// Tells the handler that the queue drained (called by the connection after the flush that drained it).
+    func notifyWritable() {
+        if case .streaming(let handler) = serving, isWritable { handler.becameWritable() }
+    }
+
+    /// Our final HEADERS went out; if the client still sends, ask it to stop (RST_STREAM NO_ERROR).
+    func sentFinalHeaders(clientStillOpen: Bool) {
+        if state.needsResetAfterFinalHeaders(clientStillOpen: clientStillOpen) {
+            connection.session.submitReset(streamID: id, errorCode: 0)
+        }
+    }
+
+    /// nghttp2 closed the stream: cancel a handler that was still running and release everything.
+    func closed() {
+        if state.streamClosed(), case .streaming(let handler) = serving {
+            handler.cancelled()
+        }
+        serving = nil
+        outbound.removeAll()
+        deadlineTask?.cancel()
+        deadlineTask = nil
+        decoder = nil
+    }
+
+    private func endServing() {
+        serving = nil
+        deadlineTask?.cancel()
+        deadlineTask = nil
+    }
+
+    private func resumeIfDeferred() {
+        if dataDeferred {
+            dataDeferred = false
+            connection.session.resumeData(streamID: id)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+public import NIOCore
+
+/// The framed response bytes of one stream waiting for nghttp2 to pull them, with the trailers that end it.
+///
+/// Bounded by contract, not by refusal: ``isAboveHighWater`` tells producers to stop, and the stream reports
+/// ``becameWritable`` when the queue drains below the low watermark, so a stream whose peer stops reading pushes back
+/// on its producer instead of growing without bound.
+public struct OutboundQueue {
+    /// Queued chunks, oldest first.
+    private var chunks: CircularBuffer<ByteBuffer> = CircularBuffer(initialCapacity: 4)
+    /// Sum of the readable bytes of `chunks`.
+    public private(set) var queuedBytes = 0
+    /// Trailers to send once every chunk is out; set by the final status.
+    public private(set) var trailers: [HeaderField]?
+
+    /// Above this many queued bytes, producers should stop.
+    public let highWatermark: Int
+    /// Once a queue that went above the high watermark drains to this many bytes, producers may resume.
+    public let lowWatermark: Int
+    /// Whether the queue went above the high watermark and has not drained to the low one since.
+    private var overHigh = false
+
+    public init(highWatermark: Int, lowWatermark: Int) {
+        precondition(lowWatermark <= highWatermark)
+        self.highWatermark = highWatermark
+        self.lowWatermark = lowWatermark
+    }
+
+    public var isEmpty: Bool { queuedBytes == 0 && trailers == nil }
+
+    /// Whether producers should hold off.
+    public var isAboveHighWater: Bool { overHigh }
+
+    public mutating func append(_ bytes: ByteBuffer) {
+        guard bytes.readableBytes > 0 else { return }
+        chunks.append(bytes)
+        queuedBytes += bytes.readableBytes
+        if queuedBytes > highWatermark { overHigh = true }
+    }
+
+    public mutating func finish(trailers: [HeaderField]) {
+        self.trailers = trailers
+    }
+
+    /// The result of pulling bytes for one DATA frame.
+    public struct Pull {
+        public var bytes: ByteBuffer
+        /// Set when the trailers follow these bytes (the queue is then empty).
+        public var trailers: [HeaderField]?
+        /// Set when this pull took the queue from above the high watermark to the low one.
+        public var becameWritable: Bool
+    }
+
+    /// Takes up to `maxLength` bytes; nil when there is nothing to send (neither bytes nor trailers).
+    public mutating func pull(maxLength: Int, allocator: ByteBufferAllocator) -> Pull? {
+        guard !isEmpty else { return nil }
+        var out: ByteBuffer
+        if var first = chunks.first, first.readableBytes >= maxLength || chunks.count == 1 {
+            // Common case: one chunk satisfies the frame; slice instead of copying.
+            let take = min(maxLength, first.readableBytes)
+            out = first.readSlice(length: take)!
+            if first.readableBytes == 0 { chunks.removeFirst() } else { chunks[chunks.startIndex] = first }
+        } else {
+            out = allocator.buffer(capacity: min(maxLength, queuedBytes))
+            while out.readableBytes < maxLength, var chunk = chunks.first {
+                let take = min(maxLength - out.readableBytes, chunk.readableBytes)
+                var slice = chunk.readSlice(length: take)!
+                out.writeBuffer(&slice)
+                if chunk.readableBytes == 0 { chunks.removeFirst() } else { chunks[chunks.startIndex] = chunk }
+            }
+        }
+        queuedBytes -= out.readableBytes
+        var becameWritable = false
+        if overHigh && queuedBytes <= lowWatermark {
+            overHigh = false
+            becameWritable = true
+        }
+        let ending = queuedBytes == 0 ? trailers : nil
+        if ending != nil { trailers = nil }
+        return Pull(bytes: out, trailers: ending, becameWritable: becameWritable)
+    }
+
+    /// Drops everything (the stream is gone).
+    public mutating func removeAll() {
+        chunks.removeAll()
+        queuedBytes = 0
+        trailers = nil
+        overHigh = false
+    }
+}

@@ -1,0 +1,73 @@
+/// Decides whether a request's HEADERS start a gRPC call, following grpc-go's server (which etcd runs on).
+public enum RequestHeadValidator {
+    /// The outcome of validating a request's HEADERS.
+    public enum Outcome: Equatable, Sendable {
+        /// A well-formed gRPC request.
+        case accept(GRPCRequestHead)
+        /// Not gRPC at all: answer with this HTTP status (and a gRPC status for clients that look).
+        case rejectHTTP(status: Int, GRPCStatus)
+        /// gRPC, but unacceptable: a trailers-only response with this status.
+        case rejectGRPC(GRPCStatus)
+    }
+
+    public static func validate(_ headers: [HeaderField]) -> Outcome {
+        var method: String?
+        var path: String?
+        var contentType: String?
+        var timeout: String?
+        var encoding: String?
+        var metadata: [HeaderField] = []
+        for field in headers {
+            switch field.name {
+            case ":method": method = field.value
+            case ":path": path = field.value
+            case ":scheme", ":authority": break
+            case "content-type": contentType = field.value
+            case "grpc-timeout": timeout = field.value
+            case "grpc-encoding": encoding = field.value
+            default: if !field.name.hasPrefix(":") { metadata.append(field) }
+            }
+        }
+
+        guard let contentType, isGRPCContentType(contentType) else {
+            let shown = contentType ?? ""
+            return .rejectHTTP(status: 415, GRPCStatus(.internal, "invalid gRPC request content-type \"\(shown)\""))
+        }
+        guard method == "POST" else {
+            return .rejectHTTP(status: 405, GRPCStatus(.internal, "invalid gRPC request method \"\(method ?? "")\""))
+        }
+        guard let path, let (service, methodName) = splitPath(path) else {
+            return .rejectGRPC(GRPCStatus(.unimplemented, "malformed method name: \"\(path ?? "")\""))
+        }
+        var parsedTimeout: GRPCTimeout?
+        if let timeout {
+            guard let value = GRPCTimeout(headerValue: timeout) else {
+                return .rejectGRPC(GRPCStatus(.internal, "transport: malformed grpc-timeout: \"\(timeout)\""))
+            }
+            parsedTimeout = value
+        }
+        return .accept(
+            GRPCRequestHead(
+                path: path, service: service, method: methodName, timeout: parsedTimeout, encoding: encoding,
+                metadata: metadata))
+    }
+
+    /// `application/grpc`, optionally followed by `+codec` or `;parameters`.
+    static func isGRPCContentType(_ value: String) -> Bool {
+        let lowered = value.lowercased()
+        guard lowered.hasPrefix("application/grpc") else { return false }
+        let rest = lowered.dropFirst("application/grpc".count)
+        return rest.isEmpty || rest.first == "+" || rest.first == ";"
+    }
+
+    /// `/service/method` → (`service`, `method`), both non-empty.
+    static func splitPath(_ path: String) -> (String, String)? {
+        guard path.hasPrefix("/") else { return nil }
+        let body = path.dropFirst()
+        guard let slash = body.lastIndex(of: "/") else { return nil }
+        let service = body[..<slash]
+        let method = body[body.index(after: slash)...]
+        guard !service.isEmpty, !method.isEmpty else { return nil }
+        return (String(service), String(method))
+    }
+}
