@@ -1,4 +1,4 @@
-public import NIOCore
+import NIOCore
 
 /// Completes a unary call, from any thread, exactly once; later completions are ignored.
 public struct UnaryResponder: Sendable {

@@ -1,5 +1,5 @@
 internal import CNghttp2
-public import NIOCore
+import NIOCore
 
 /// Owns one `nghttp2_session` and is the only Swift type (with its `+Callbacks` file) that touches it.
 ///

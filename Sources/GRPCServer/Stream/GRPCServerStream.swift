@@ -105,8 +105,10 @@ public final class GRPCServerStream {
 
     /// The request's HEADERS are complete: validate, route and start the call, or reject it.
     func receivedHeaders(endStream: Bool, router: GRPCRouter, configuration: GRPCServerConfiguration, logger: Logger) {
+        let clientWasOpen = state.client == .open
         guard state.receiveHeaders(endStream: endStream) == .start else {
-            if endStream { receivedEndStream() }
+            // Trailers from the client end its side just as END_STREAM on DATA would.
+            if endStream && clientWasOpen && !state.isFinished { clientEnded() }
             return
         }
         let fields = requestHeaders
@@ -154,7 +156,8 @@ public final class GRPCServerStream {
                 self?.deadlineExpired()
             }
         }
-        if endStream { receivedEndStream() }
+        // HEADERS carried END_STREAM: the state machine already closed the client side.
+        if endStream { clientEnded() }
     }
 
     func receivedData(_ bytes: ByteBuffer) {
@@ -171,6 +174,11 @@ public final class GRPCServerStream {
 
     func receivedEndStream() {
         guard state.receiveEndStream() else { return }
+        clientEnded()
+    }
+
+    /// The client will send no more messages (END_STREAM on DATA, or on the request HEADERS themselves).
+    private func clientEnded() {
         if decoder?.hasPartialMessage == true {
             abort(with: GRPCStatus(.internal, "grpc: request ended in the middle of a message"))
             return
@@ -188,10 +196,8 @@ public final class GRPCServerStream {
     private func deliver(_ message: [UInt8]) {
         switch serving {
         case .unary(let handler, let started):
-            guard !started else {
-                abort(with: GRPCStatus(.internal, "grpc: server received more than one request message for unary RPC"))
-                return
-            }
+            // grpc-go (which etcd runs on) reads one request message and ignores anything after it.
+            guard !started else { return }
             serving = .unary(handler, started: true)
             handler(message, context!, UnaryResponder(stream: NIOLoopBound(self, eventLoop: eventLoop), eventLoop: eventLoop))
         case .streaming(let handler):

@@ -1,0 +1,235 @@
+internal import CNghttp2
+import Logging
+public import NIOCore
+
+/// Serves gRPC on one accepted TCP connection (h2c with prior knowledge): bytes from the socket go to an
+/// ``NghttpSession``; its events create, feed and close ``GRPCServerStream``s; its output goes back to the socket.
+///
+/// Output is batched: every frame nghttp2 has ready is collected into one buffer and written with one flush per
+/// event-loop turn (at `channelReadComplete`, or once from a task scheduled by the first send of a turn), at most
+/// ``GRPCServerConfiguration/maxWriteBatchBytes`` at a time. While the socket is not writable nothing more is pulled
+/// from nghttp2, so a peer that stops reading pushes back on the streams' queues and from there on their producers.
+///
+/// Confined to its channel's event loop, like every NIO handler; streams reach it through `unowned` references.
+public final class GRPCConnectionHandler: ChannelInboundHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
+
+    /// The nghttp2 session; created in `handlerAdded`, closed when the channel goes inactive.
+    private(set) var session: NghttpSession!
+    /// The live streams of this connection. Owned here; removed when nghttp2 closes a stream.
+    private var streams: [HTTP2StreamID: GRPCServerStream] = [:]
+    /// Streams whose outbound queue drained during the current flush; told after it.
+    private var drainedStreams: [GRPCServerStream] = []
+
+    private let router: GRPCRouter
+    private let configuration: GRPCServerConfiguration
+    private var logger: Logger
+
+    /// Set between `handlerAdded` and `handlerRemoved`.
+    private var context: ChannelHandlerContext?
+    /// The channel's event loop; every method runs on it.
+    public let eventLoop: any EventLoop
+    /// The channel's allocator, for response buffers.
+    private(set) var allocator = ByteBufferAllocator()
+
+    /// True while `channelRead` runs: the flush then waits for `channelReadComplete`.
+    private var reading = false
+    /// True while a flush task is scheduled for this turn.
+    private var flushScheduled = false
+    /// True once a graceful shutdown began (GOAWAY sent): the channel closes when nghttp2 has nothing left to do.
+    private var draining = false
+    /// Called once when the channel is gone, so the server can forget the connection.
+    private let onClose: @Sendable () -> Void
+
+    init(
+        router: GRPCRouter, configuration: GRPCServerConfiguration, eventLoop: any EventLoop,
+        onClose: @escaping @Sendable () -> Void
+    ) {
+        self.router = router
+        self.configuration = configuration
+        self.logger = configuration.logger
+        self.eventLoop = eventLoop
+        self.onClose = onClose
+    }
+
+    // MARK: Channel events
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        allocator = context.channel.allocator
+        if let remote = context.channel.remoteAddress {
+            logger[metadataKey: "peer"] = "\(remote)"
+        }
+        let session = NghttpSession(
+            role: .server,
+            settings: [
+                (Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), configuration.maxConcurrentStreams),
+                (Int32(NGHTTP2_SETTINGS_MAX_FRAME_SIZE.rawValue), 16384),
+            ])
+        session.delegate = self
+        self.session = session
+        if context.channel.isActive { flushNow() }
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        flushNow()
+        context.fireChannelActive()
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        tearDown()
+        self.context = nil
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = unwrapInboundIn(data)
+        reading = true
+        defer { reading = false }
+        do {
+            try session.receive(bytes)
+        } catch {
+            logger.debug("closing connection after HTTP/2 protocol error", metadata: ["error": "\(error)"])
+            flushNow()
+            context.close(promise: nil)
+        }
+    }
+
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        flushNow()
+        context.fireChannelReadComplete()
+    }
+
+    public func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { flushNow() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        tearDown()
+        context.fireChannelInactive()
+    }
+
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    /// Cancels every stream (nghttp2 does not report stream closes when the session is deleted) and frees the session.
+    private func tearDown() {
+        guard let session else { return }
+        let open = streams
+        streams.removeAll()
+        for stream in open.values { stream.closed() }
+        session.close()
+        self.session = nil
+        onClose()
+    }
+
+    // MARK: Output
+
+    /// Asks for a flush at the end of this event-loop turn (or of the read in progress).
+    func scheduleFlush() {
+        guard !reading, !flushScheduled else { return }
+        flushScheduled = true
+        eventLoop.assumeIsolated().execute { [self] in
+            flushScheduled = false
+            flushNow()
+        }
+    }
+
+    /// Collects what nghttp2 has to send into one buffer and writes it with one flush.
+    private func flushNow() {
+        guard let context, let session, context.channel.isActive else { return }
+        var buffer = allocator.buffer(capacity: 0)
+        var more = false
+        while true {
+            do {
+                more = try session.drainOutput(into: &buffer, limit: configuration.maxWriteBatchBytes)
+            } catch {
+                logger.debug("HTTP/2 session failed while sending", metadata: ["error": "\(error)"])
+                context.close(promise: nil)
+                return
+            }
+            let drained = drainedStreams
+            drainedStreams.removeAll()
+            for stream in drained { stream.notifyWritable() }
+            // A producer woken above may have queued more; take it in this same write while room remains.
+            if drained.isEmpty || more { break }
+        }
+        if buffer.readableBytes > 0 {
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        }
+        if more && context.channel.isWritable {
+            scheduleFlush()
+        }
+        if session.isFinished {
+            context.close(promise: nil)
+        }
+    }
+
+    /// A stream's queue fell to its low watermark while nghttp2 pulled from it.
+    func streamBecameWritable(_ stream: GRPCServerStream) {
+        drainedStreams.append(stream)
+    }
+
+    // MARK: Shutdown
+
+    /// Begins a graceful shutdown: GOAWAY, streaming calls end with the configured status, unary calls finish.
+    /// The channel closes once nghttp2 has no open streams and nothing to write.
+    func beginGracefulShutdown() {
+        guard let session, !draining else { return }
+        draining = true
+        session.submitGoAway()
+        for stream in streams.values { stream.shutDown(with: configuration.shutdownStatus) }
+        flushNow()
+    }
+
+    /// Closes the connection now (the grace period ran out).
+    func closeNow() {
+        context?.close(promise: nil)
+    }
+
+    /// The number of open streams; for tests and logs.
+    var openStreamCount: Int { streams.count }
+}
+
+extension GRPCConnectionHandler: NghttpSessionDelegate {
+    func sessionBeginHeaders(streamID: HTTP2StreamID) {
+        if streams[streamID] == nil {
+            streams[streamID] = GRPCServerStream(id: streamID, connection: self, configuration: configuration)
+        }
+    }
+
+    func sessionReceivedHeader(_ field: HeaderField, streamID: HTTP2StreamID) {
+        streams[streamID]?.appendRequestHeader(field)
+    }
+
+    func sessionReceivedHeaders(streamID: HTTP2StreamID, endStream: Bool) {
+        streams[streamID]?.receivedHeaders(
+            endStream: endStream, router: router, configuration: configuration, logger: logger)
+    }
+
+    func sessionReceivedData(_ bytes: ByteBuffer, streamID: HTTP2StreamID) {
+        streams[streamID]?.receivedData(bytes)
+    }
+
+    func sessionReceivedEndStream(streamID: HTTP2StreamID) {
+        streams[streamID]?.receivedEndStream()
+    }
+
+    func sessionSentHeaders(streamID: HTTP2StreamID, endStream: Bool) {
+        guard endStream, let stream = streams[streamID] else { return }
+        stream.sentFinalHeaders(clientStillOpen: !session.isRemoteClosed(streamID: streamID))
+    }
+
+    func sessionClosedStream(streamID: HTTP2StreamID, errorCode: UInt32) {
+        guard let stream = streams.removeValue(forKey: streamID) else { return }
+        stream.closed()
+    }
+
+    func sessionOutbound(streamID: HTTP2StreamID, maxLength: Int) -> NghttpOutbound {
+        guard let stream = streams[streamID] else { return .deferred }
+        return stream.pullOutbound(maxLength: maxLength)
+    }
+}

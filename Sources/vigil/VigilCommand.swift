@@ -1,0 +1,119 @@
+import ArgumentParser
+import EtcdService
+import Foundation
+import GRPCServer
+import Logging
+import NIOCore
+import NIOPosix
+
+/// `vigil`: an etcd-compatible server. Flags are named like etcd's, so operators can reuse what they know.
+@main
+struct VigilCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigil",
+        abstract: "An etcd-compatible watch server (etcd v3 gRPC API over h2c).",
+        version: "vigil version \(VigilVersion.vigil) (etcd API \(VigilVersion.etcdAPI))"
+    )
+
+    @Option(name: .customLong("name"), help: "Human-readable name for this member.")
+    var name = "default"
+
+    @Option(name: .customLong("data-dir"), help: "Path to the data directory.")
+    var dataDir = "default.vigil"
+
+    @Option(
+        name: .customLong("listen-client-urls"),
+        help: "List of URLs to listen on for client traffic (comma-separated; the flag may repeat).")
+    var listenClientURLs: [String] = ["http://127.0.0.1:2379"]
+
+    @Option(
+        name: .customLong("max-request-bytes"),
+        help: "Maximum client request size in bytes the server will accept (gRPC receive limit is this + 512 KiB).")
+    var maxRequestBytes = 1_572_864
+
+    @Option(name: .customLong("log-level"), help: "Log level: debug, info, warn, error, panic or fatal.")
+    var logLevel = "info"
+
+    @Flag(
+        name: .customLong("experimental-diagnostic-service"),
+        help: .hidden)
+    var diagnosticService = false
+
+    func validate() throws {
+        guard maxRequestBytes > 0 else {
+            throw ValidationError("--max-request-bytes must be positive")
+        }
+        guard LogLevelName.parse(logLevel) != nil else {
+            throw ValidationError("--log-level must be one of debug, info, warn, error, panic, fatal (got \"\(logLevel)\")")
+        }
+        _ = try listenAddresses()
+    }
+
+    private func listenAddresses() throws -> [GRPCServer.ListenAddress] {
+        do {
+            var addresses: [GRPCServer.ListenAddress] = []
+            for list in listenClientURLs { addresses += try GRPCServer.ListenAddress.parseList(list) }
+            return addresses
+        } catch {
+            throw ValidationError("--listen-client-urls: \(error)")
+        }
+    }
+
+    func run() async throws {
+        let level = LogLevelName.parse(logLevel)!
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "vigil")
+        logger[metadataKey: "member"] = "\(name)"
+
+        let addresses = try listenAddresses()
+        var configuration = GRPCServerConfiguration(logger: logger)
+        configuration.maxReceiveMessageLength = maxRequestBytes + 512 * 1024
+
+        var router = GRPCRouter()
+        HealthService.register(into: &router)
+        if diagnosticService { DiagnosticService.register(into: &router) }
+
+        let signals = SignalWaiter(signals: [SIGTERM, SIGINT])
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let server = GRPCServer(group: group, router: router, configuration: configuration)
+        let bound: [SocketAddress]
+        do {
+            bound = try await server.start(listening: addresses)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw BindFailure(addresses: addresses, error: error)
+        }
+        logger.info(
+            "serving client traffic insecurely (h2c)",
+            metadata: [
+                "addresses": "\(bound.map { "\($0)" }.joined(separator: ","))",
+                "data-dir": "\(dataDir)", "version": "\(VigilVersion.vigil)",
+            ])
+
+        let signal = await signals.next()
+        logger.info("received signal; shutting down gracefully", metadata: ["signal": "\(signal)"])
+        await server.shutDownGracefully()
+        try await group.shutdownGracefully()
+        logger.info("stopped")
+    }
+}
+
+/// A failure to listen, reported in one line like etcd's `listen tcp 127.0.0.1:2379: bind: address already in use`.
+struct BindFailure: Error, CustomStringConvertible {
+    let addresses: [GRPCServer.ListenAddress]
+    let error: any Error
+
+    var description: String {
+        let reason: String
+        if let io = error as? IOError {
+            reason = String(cString: strerror(io.errnoCode)).lowercased()
+        } else {
+            reason = "\(error)"
+        }
+        return "listen tcp \(addresses.map(\.description).joined(separator: ",")): bind: \(reason)"
+    }
+}

@@ -1,0 +1,167 @@
+"""Requests no stock gRPC client sends, on raw HTTP/2: framing edge cases and protocol errors."""
+import socket
+
+import grpc
+
+from conftest import wait_until
+from grpc_raw import SERVING, unary
+from h2_raw import RawH2, frame, status_of
+
+HEALTH = "/grpc.health.v1.Health/Check"
+ECHO = "/vigil.diagnostic.Diagnostic/Echo"
+OPEN_STREAMS = "/vigil.diagnostic.Diagnostic/OpenStreams"
+
+
+def header(response, name):
+    value = response["headers"].get(name.encode(), response["headers"].get(name))
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def test_non_grpc_content_type_is_http_415(vigil):
+    client = RawH2(vigil.address)
+    response = client.call(HEALTH, [frame(b"")], content_type="application/json")
+    assert header(response, ":status") == "415"
+    client.close()
+
+
+def test_zero_length_message_is_a_valid_request(vigil):
+    client = RawH2(vigil.address)
+    response = client.call(HEALTH, [frame(b"")])
+    assert header(response, ":status") == "200"
+    assert response["data"] == frame(SERVING)
+    assert status_of(response) == (0, "")
+    client.close()
+
+
+def test_message_split_over_many_data_frames(vigil):
+    client = RawH2(vigil.address)
+    body = frame(b"\x0a\x00")  # service "" spelled out explicitly
+    response = client.call(HEALTH, [body[i:i + 1] for i in range(len(body))])
+    assert response["data"] == frame(SERVING)
+    assert status_of(response) == (0, "")
+    client.close()
+
+
+def test_several_messages_in_one_data_frame(vigil):
+    client = RawH2(vigil.address)
+    messages = [b"one", b"", b"three" * 100, b"4"]
+    response = client.call(ECHO, [b"".join(frame(m) for m in messages)])
+    assert response["data"] == b"".join(frame(m) for m in messages)
+    assert status_of(response) == (0, "")
+    client.close()
+
+
+def test_compressed_flag_without_encoding_is_internal(vigil):
+    client = RawH2(vigil.address)
+    response = client.call(HEALTH, [frame(b"", compressed=True)])
+    code, message = status_of(response)
+    assert code == 13
+    assert "compressed flag" in message
+    client.close()
+
+
+def test_compressed_flag_with_unsupported_encoding_is_unimplemented(vigil):
+    client = RawH2(vigil.address)
+    response = client.call(HEALTH, [frame(b"", compressed=True)], extra=[("grpc-encoding", "gzip")])
+    assert status_of(response)[0] == 12
+    client.close()
+
+
+def test_request_ending_inside_a_message_is_internal(vigil):
+    client = RawH2(vigil.address)
+    response = client.call(HEALTH, [frame(b"abc")[:6]])
+    assert status_of(response)[0] == 13
+    client.close()
+
+
+def test_unary_call_with_two_messages_answers_the_first_like_grpc_go(vigil):
+    client = RawH2(vigil.address)
+    response = client.call(HEALTH, [frame(b"") + frame(b"\x0a\x03abc")])
+    assert response["data"] == frame(SERVING)
+    assert status_of(response) == (0, "")
+    client.close()
+
+
+def test_unary_call_without_a_message_is_internal(vigil):
+    client = RawH2(vigil.address)
+    stream_id = client.request(HEALTH, end_stream=True)
+    client.pump_until(client.finished(stream_id))
+    assert status_of(client.responses[stream_id])[0] == 13
+    client.close()
+
+
+def test_errors_are_trailers_only_with_percent_encoded_message(vigil):
+    client = RawH2(vigil.address)
+    response = client.call("/no.such.Service/Méthod%", [frame(b"")])
+    # Trailers-only: status in the one HEADERS frame, no DATA.
+    assert header(response, ":status") == "200"
+    assert header(response, "grpc-status") == "12"
+    assert response["data"] == b""
+    raw = response["trailers"].get(b"grpc-message", response["trailers"].get("grpc-message"))
+    raw = raw.decode() if isinstance(raw, bytes) else raw
+    assert raw == "unknown service no.such.Service"
+    response = client.call("/grpc.health.v1.Health/Ch%C3%A9ck\u00e9", [frame(b"")])
+    raw = response["trailers"].get(b"grpc-message", response["trailers"].get("grpc-message"))
+    raw = raw.decode() if isinstance(raw, bytes) else raw
+    assert "%25C3%25A9" in raw and "%C3%A9" in raw
+    client.close()
+
+
+def test_malformed_grpc_timeout_is_rejected(vigil):
+    client = RawH2(vigil.address)
+    response = client.call(HEALTH, [frame(b"")], extra=[("grpc-timeout", "soon")])
+    assert status_of(response)[0] == 13
+    client.close()
+
+
+def test_client_reset_frees_the_stream_and_keeps_the_connection(vigil):
+    client = RawH2(vigil.address)
+    with grpc.insecure_channel(vigil.address) as probe:
+        baseline = int(unary(probe, OPEN_STREAMS)(b"", timeout=10))
+        stream_id = client.request(ECHO)
+        client.send(stream_id, frame(b"hi"))
+        client.pump_until(lambda: client.responses[stream_id]["data"] == frame(b"hi"))
+        assert int(unary(probe, OPEN_STREAMS)(b"", timeout=10)) == baseline + 1
+        client.reset(stream_id)
+        wait_until(lambda: int(unary(probe, OPEN_STREAMS)(b"", timeout=10)) == baseline,
+                   what="the reset stream to be released")
+    response = client.call(HEALTH, [frame(b"")])
+    assert response["data"] == frame(SERVING)
+    client.close()
+
+
+def test_garbage_closes_only_that_connection(vigil):
+    with grpc.insecure_channel(vigil.address) as channel:
+        assert unary(channel, HEALTH)(b"", timeout=10) == SERVING
+        bad = socket.create_connection(("127.0.0.1", vigil.port), timeout=10)
+        bad.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" + b"\x00" * 100)
+        received = b""
+        while True:
+            chunk = bad.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        bad.close()
+        # A valid HTTP/2 connection on the same server is unaffected.
+        assert unary(channel, HEALTH)(b"", timeout=10) == SERVING
+
+
+def test_malformed_frame_after_preface_gets_goaway(vigil):
+    sock = socket.create_connection(("127.0.0.1", vigil.port), timeout=10)
+    sock.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+    # A DATA frame on stream 0 is a connection error: the server answers with GOAWAY (type 7) and closes.
+    sock.sendall(b"\x00\x00\x01\x00\x00\x00\x00\x00\x00x")
+    received = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        received += chunk
+    sock.close()
+    types = []
+    i = 0
+    while i + 9 <= len(received):
+        length = int.from_bytes(received[i:i + 3], "big")
+        types.append(received[i + 3])
+        i += 9 + length
+    assert 7 in types

@@ -1,0 +1,216 @@
+"""The gRPC layer, driven by the stock grpcio client: health, error statuses, deadlines, cancellation, concurrency
+and graceful shutdown."""
+import concurrent.futures
+import signal
+
+import grpc
+import pytest
+
+from conftest import VigilProcess, wait_until
+from grpc_raw import SERVING, health_request, stream_stream, unary
+
+HEALTH = "/grpc.health.v1.Health/Check"
+SLEEP = "/vigil.diagnostic.Diagnostic/Sleep"
+ECHO = "/vigil.diagnostic.Diagnostic/Echo"
+OPEN_STREAMS = "/vigil.diagnostic.Diagnostic/OpenStreams"
+SLEEPING = "/vigil.diagnostic.Diagnostic/SleepingCalls"
+
+
+def open_streams(channel):
+    return int(unary(channel, OPEN_STREAMS)(b"", timeout=10))
+
+
+def test_health_check_serving_with_generated_stubs(vigil, protos):
+    pb = protos.health_pb2
+    with grpc.insecure_channel(vigil.address) as channel:
+        check = channel.unary_unary(HEALTH, request_serializer=pb.HealthCheckRequest.SerializeToString,
+                                    response_deserializer=pb.HealthCheckResponse.FromString)
+        response = check(pb.HealthCheckRequest(service=""), timeout=10)
+        assert response.status == pb.HealthCheckResponse.SERVING
+
+
+def test_health_check_unknown_service_is_not_found(vigil):
+    with grpc.insecure_channel(vigil.address) as channel:
+        with pytest.raises(grpc.RpcError) as error:
+            unary(channel, HEALTH)(health_request("no.such.Service"), timeout=10)
+        assert error.value.code() == grpc.StatusCode.NOT_FOUND
+        assert error.value.details() == "unknown service"
+
+
+def test_unknown_method_and_service_are_unimplemented(vigil):
+    with grpc.insecure_channel(vigil.address) as channel:
+        with pytest.raises(grpc.RpcError) as error:
+            unary(channel, "/grpc.health.v1.Health/Nope")(b"", timeout=10)
+        assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        assert error.value.details() == "unknown method Nope for service grpc.health.v1.Health"
+        with pytest.raises(grpc.RpcError) as error:
+            unary(channel, "/etcdserverpb.Nothing/Range")(b"", timeout=10)
+        assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        assert error.value.details() == "unknown service etcdserverpb.Nothing"
+        # The connection is still good.
+        assert unary(channel, HEALTH)(b"", timeout=10) == SERVING
+
+
+def test_oversized_message_is_resource_exhausted_and_connection_survives(vigil):
+    options = [("grpc.max_send_message_length", 64 * 1024 * 1024)]
+    with grpc.insecure_channel(vigil.address, options=options) as channel:
+        stream = stream_stream(channel, ECHO)(iter([b"x" * 10]), timeout=30)
+        first = next(stream)
+        assert first == b"x" * 10
+        with pytest.raises(grpc.RpcError) as error:
+            unary(channel, SLEEP)(b"0" * (3 * 1024 * 1024), timeout=30)
+        assert error.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "larger than max" in error.value.details()
+        # A message just under the limit (2 MiB default) is accepted on the same connection.
+        big = b"0" * (2 * 1024 * 1024 - 16)
+        assert unary(channel, SLEEP)(big, timeout=30) == big
+        assert unary(channel, HEALTH)(b"", timeout=10) == SERVING
+
+
+def test_max_request_bytes_flag_sets_the_limit():
+    server = VigilProcess(extra_args=["--max-request-bytes", "1000"])
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            # limit = max-request-bytes + 512 KiB, as etcd's gRPC server sets it
+            ok = b"0" * (1000 + 512 * 1024)
+            assert unary(channel, SLEEP)(ok, timeout=30) == ok
+            with pytest.raises(grpc.RpcError) as error:
+                unary(channel, SLEEP)(ok + b"0", timeout=30)
+            assert error.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    finally:
+        assert server.terminate() == 0
+
+
+def test_deadline_exceeded(vigil):
+    with grpc.insecure_channel(vigil.address) as channel:
+        with pytest.raises(grpc.RpcError) as error:
+            unary(channel, SLEEP)(b"5000", timeout=0.3)
+        assert error.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        assert unary(channel, SLEEP)(b"10", timeout=10) == b"10"
+
+
+def test_cancel_mid_stream_frees_the_handler(vigil):
+    with grpc.insecure_channel(vigil.address) as channel:
+        baseline = open_streams(channel)
+        requests = iter_until_closed()
+        call = stream_stream(channel, ECHO)(requests)
+        requests.put(b"hello")
+        assert next(call) == b"hello"
+        assert open_streams(channel) == baseline + 1
+        call.cancel()
+        requests.close()
+        wait_until(lambda: open_streams(channel) == baseline, what="the cancelled stream to be released")
+        assert unary(channel, HEALTH)(b"", timeout=10) == SERVING
+
+
+def test_disconnect_frees_every_stream(vigil):
+    with grpc.insecure_channel(vigil.address) as probe:
+        baseline = open_streams(probe)
+        channel = grpc.insecure_channel(vigil.address)
+        queues = []
+        calls = []
+        for i in range(20):
+            q = iter_until_closed()
+            calls.append(stream_stream(channel, ECHO)(q))
+            queues.append(q)
+            q.put(b"%d" % i)
+        for i, call in enumerate(calls):
+            assert next(call) == b"%d" % i
+        assert open_streams(probe) == baseline + 20
+        channel.close()
+        for q in queues:
+            q.close()
+        wait_until(lambda: open_streams(probe) == baseline, what="streams of the closed connection to be released")
+
+
+def test_two_hundred_concurrent_streams_on_one_connection(vigil):
+    with grpc.insecure_channel(vigil.address) as channel:
+        queues = [iter_until_closed() for _ in range(200)]
+        calls = [stream_stream(channel, ECHO)(q) for q in queues]
+        for i, q in enumerate(queues):
+            q.put(b"stream-%d" % i)
+        for i, call in enumerate(calls):
+            assert next(call) == b"stream-%d" % i
+        # second round while all 200 stay open
+        for i, q in enumerate(queues):
+            q.put(b"again-%d" % i)
+        for i, call in enumerate(calls):
+            assert next(call) == b"again-%d" % i
+        for q in queues:
+            q.close()
+        for call in calls:
+            assert list(call) == []
+            assert call.code() == grpc.StatusCode.OK
+
+
+def test_fifty_connections(vigil):
+    channels = [grpc.insecure_channel(vigil.address) for _ in range(50)]
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=50) as pool:
+            results = list(pool.map(lambda c: unary(c, HEALTH)(b"", timeout=30), channels))
+        assert results == [SERVING] * 50
+    finally:
+        for channel in channels:
+            channel.close()
+
+
+def test_many_messages_on_one_stream_arrive_in_order(vigil):
+    with grpc.insecure_channel(vigil.address) as channel:
+        messages = [b"m%05d" % i + b"." * (i % 300) for i in range(2000)]
+        replies = list(stream_stream(channel, ECHO)(iter(messages), timeout=60))
+        assert replies == messages
+
+
+def test_large_reply_respects_flow_control(vigil):
+    # 1.5 MiB echoed back: more than the default 64 KiB stream window, so the server must wait for WINDOW_UPDATEs.
+    options = [("grpc.http2.lookahead_bytes", 65535)]
+    with grpc.insecure_channel(vigil.address, options=options) as channel:
+        payload = bytes(range(256)) * 6144
+        assert list(stream_stream(channel, ECHO)(iter([payload, payload]), timeout=60)) == [payload, payload]
+
+
+def test_graceful_shutdown_finishes_unary_and_ends_streams_unavailable():
+    server = VigilProcess()
+    channel = grpc.insecure_channel(server.address)
+    try:
+        q = iter_until_closed()
+        stream = stream_stream(channel, ECHO)(q)
+        q.put(b"ping")
+        assert next(stream) == b"ping"
+        pending = unary(channel, SLEEP).future(b"700", timeout=30)
+        # The Sleep call must be running before the signal: wait until the server holds it.
+        with grpc.insecure_channel(server.address) as probe:
+            wait_until(lambda: unary(probe, SLEEPING)(b"", timeout=10) == b"1", what="the sleep call to start")
+        server.process.send_signal(signal.SIGTERM)
+        with pytest.raises(grpc.RpcError) as error:
+            next(stream)
+        assert error.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert pending.result() == b"700"
+        assert server.process.wait(timeout=30) == 0
+    finally:
+        channel.close()
+        if server.process.poll() is None:
+            server.terminate(signal.SIGKILL)
+
+
+class iter_until_closed:
+    """A request iterator fed from the test: `put` queues a message, `close` half-closes the stream."""
+
+    def __init__(self):
+        import queue
+        self.queue = queue.Queue()
+
+    def put(self, item):
+        self.queue.put(item)
+
+    def close(self):
+        self.queue.put(None)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        item = self.queue.get()
+        if item is None:
+            raise StopIteration
+        return item
