@@ -72,9 +72,5 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
-        .testTarget(
-            name: "EtcdServiceTests",
-            dependencies: ["EtcdService", "EtcdProto", "GRPCServer"]
-        ),
     ]
 )
