@@ -24,6 +24,8 @@ let package = Package(
             name: "CEtcdProto",
             linkerSettings: [.linkedLibrary("protobuf-c")]
         ),
+        // The revisioned key space: no networking, no C, no protobuf.
+        .target(name: "MVCC"),
         // Swift values for the wire messages and their protobuf-c codecs.
         .target(
             name: "EtcdProto",
@@ -46,6 +48,8 @@ let package = Package(
             dependencies: [
                 "EtcdProto",
                 "GRPCServer",
+                "MVCC",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -59,6 +63,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "MVCCTests",
+            dependencies: ["MVCC"]
         ),
         .testTarget(
             name: "EtcdProtoTests",

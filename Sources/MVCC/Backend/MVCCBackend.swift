@@ -1,0 +1,38 @@
+/// Where the store keeps its revision log and the little it needs to restart. The narrow seam between the MVCC logic
+/// (key index, revisions, compaction rules) and durable storage: in-memory now, SQLite and PostgreSQL later.
+///
+/// The store calls it while holding exclusive access, one call at a time; a backend need not lock on its own
+/// account. A write is acknowledged to clients only after ``commit(revision:records:)`` returns.
+public protocol MVCCBackend: AnyObject {
+    /// What a backend found at start: every record since the compaction point, and the two counters.
+    func load() throws(MVCCError) -> BackendSnapshot
+
+    /// Stores the records of one write (all with main revision `revision`) atomically, with `revision` as the new
+    /// current revision.
+    func commit(revision: Int64, records: [RevisionRecord]) throws(MVCCError)
+
+    /// The record at `revision`, or nil if it was compacted away or never existed.
+    func record(at revision: Revision) throws(MVCCError) -> RevisionRecord?
+
+    /// Every record with main revision in `range`, in revision order (for watch catch-up).
+    func records(mainRevisions range: ClosedRange<Int64>) throws(MVCCError) -> [RevisionRecord]
+
+    /// Records that the store is compacted at `revision` and deletes the rows `dropped`.
+    func compact(at revision: Int64, dropping dropped: [Revision]) throws(MVCCError)
+}
+
+/// The state a backend hands the store at start.
+public struct BackendSnapshot: Sendable {
+    /// Every record not compacted away, in revision order.
+    public var records: [RevisionRecord]
+    /// The newest committed main revision (1 for a fresh store).
+    public var currentRevision: Int64
+    /// The compaction point (0 when never compacted).
+    public var compactRevision: Int64
+
+    public init(records: [RevisionRecord] = [], currentRevision: Int64 = 1, compactRevision: Int64 = 0) {
+        self.records = records
+        self.currentRevision = currentRevision
+        self.compactRevision = compactRevision
+    }
+}

@@ -1,0 +1,10 @@
+/// Why the store refused a request. The service layer maps each case to etcd's gRPC code and exact message in one
+/// table; the store itself knows nothing of gRPC.
+public enum MVCCError: Error, Hashable, Sendable {
+    /// The requested revision is below the compaction point.
+    case compacted
+    /// The requested revision is above the current revision.
+    case futureRevision
+    /// The backend failed to read or write; the text says why.
+    case backend(String)
+}

@@ -1,0 +1,20 @@
+extension KVStore {
+    /// Compacts history at `revision`: reads below it fail from now on, and every record no read at `revision` or
+    /// later can reach is deleted from the backend. Keys whose whole history went are dropped from the index.
+    ///
+    /// - Throws: ``MVCCError/compacted`` when `revision` is not above the current compaction point,
+    ///   ``MVCCError/futureRevision`` when it is above the current revision.
+    public func compact(at revision: Int64) throws(MVCCError) {
+        if revision <= compactRevision { throw .compacted }
+        if revision > currentRevision { throw .futureRevision }
+        var dropped: [Revision] = []
+        var emptied: [[UInt8]] = []
+        index.forEach { key, keyIndex in
+            dropped += keyIndex.compact(at: revision)
+            if keyIndex.isEmpty { emptied.append(key) }
+        }
+        for key in emptied { index.remove(key) }
+        try backend.compact(at: revision, dropping: dropped)
+        compactRevision = revision
+    }
+}

@@ -1,0 +1,158 @@
+/// The revisioned key space: one main revision for the whole store, per-key generations, historical reads from the
+/// compaction point up, and compaction (etcd's `mvcc` store).
+///
+/// Reads see a consistent snapshot at one revision; a write runs as a ``KVWriteTxn`` whose changes share one new
+/// revision, or none when nothing changed. Values live in the ``MVCCBackend``; this type holds only the key index.
+///
+/// Not thread-safe: one owner (the service layer's lock) serialises every call.
+public final class KVStore {
+    /// Key → its revision history, in key order.
+    var index = SortedKeyMap<KeyIndex>()
+    /// Where records live.
+    let backend: any MVCCBackend
+    /// The newest committed main revision; 1 in a fresh store.
+    public internal(set) var currentRevision: Int64
+    /// The compaction point: reads below it fail. 0 when never compacted.
+    public internal(set) var compactRevision: Int64
+    /// Set while a write transaction is open; only one may be.
+    var writeInProgress = false
+
+    /// Opens a store over `backend`, rebuilding the key index from the records it holds.
+    public init(backend: any MVCCBackend = InMemoryBackend()) throws(MVCCError) {
+        self.backend = backend
+        let snapshot = try backend.load()
+        currentRevision = snapshot.currentRevision
+        compactRevision = snapshot.compactRevision
+        for record in snapshot.records {
+            let keyIndex = index[record.kv.key] ?? {
+                let created = KeyIndex(key: record.kv.key)
+                index.insert(record.kv.key, created)
+                return created
+            }()
+            if record.isTombstone {
+                if keyIndex.isLive { keyIndex.tombstone(at: record.revision) }
+            } else {
+                keyIndex.put(at: record.revision)
+            }
+        }
+    }
+
+    /// The number of keys the index tracks (live or with history).
+    public var indexedKeyCount: Int { index.count }
+
+    // MARK: Reads
+
+    /// Checks a requested read revision against the store's history. ≤ 0 reads at `latest`.
+    func resolveReadRevision(_ requested: Int64, latest: Int64) throws(MVCCError) -> Int64 {
+        if requested <= 0 { return latest }
+        if requested > latest { throw .futureRevision }
+        if requested < compactRevision { throw .compacted }
+        return requested
+    }
+
+    /// Reads the keys of `range` at `options.revision`.
+    public func range(_ range: KeyRange, options: RangeOptions = RangeOptions()) throws(MVCCError) -> RangeResult {
+        try self.range(range, options: options, latest: currentRevision, pending: [:])
+    }
+
+    /// The range read shared by plain reads and reads inside a write transaction (`pending`: its uncommitted
+    /// records, `latest`: the revision its writes will get).
+    func range(
+        _ range: KeyRange, options: RangeOptions, latest: Int64, pending: [Revision: RevisionRecord]
+    ) throws(MVCCError) -> RangeResult {
+        let readRevision = try resolveReadRevision(options.revision, latest: latest)
+        var matches: [(key: [UInt8], visible: KeyIndex.Visible)] = []
+        visit(range) { key, keyIndex in
+            if let visible = keyIndex.visible(at: readRevision) { matches.append((key, visible)) }
+            return true
+        }
+        let count = Int64(matches.count)
+        if options.countOnly { return RangeResult(kvs: [], count: count, more: false) }
+
+        if options.hasFilters {
+            matches.removeAll { match in
+                let mod = match.visible.modified.main
+                let create = match.visible.created
+                return (options.minModRevision > 0 && mod < options.minModRevision)
+                    || (options.maxModRevision > 0 && mod > options.maxModRevision)
+                    || (options.minCreateRevision > 0 && create < options.minCreateRevision)
+                    || (options.maxCreateRevision > 0 && create > options.maxCreateRevision)
+            }
+        }
+
+        func load(_ match: (key: [UInt8], visible: KeyIndex.Visible)) throws(MVCCError) -> KeyValue {
+            if let record = pending[match.visible.modified] { return record.kv }
+            guard let record = try backend.record(at: match.visible.modified) else {
+                throw .backend("missing record \(match.visible.modified) for a key in the index")
+            }
+            return record.kv
+        }
+
+        let limit = options.limit > 0 ? Int(clamping: options.limit) : Int.max
+        var kvs: [KeyValue] = []
+        if options.needsSort {
+            if options.sortTarget == .value {
+                kvs.reserveCapacity(matches.count)
+                for match in matches { kvs.append(try load(match)) }
+                sort(&kvs, options)
+                let more = kvs.count > limit
+                if more { kvs.removeSubrange(limit...) }
+                return RangeResult(kvs: kvs, count: count, more: more)
+            }
+            sortMatches(&matches, options)
+        }
+        let more = matches.count > limit
+        for match in matches.prefix(limit) { kvs.append(try load(match)) }
+        return RangeResult(kvs: kvs, count: count, more: more)
+    }
+
+    /// Calls `body` for each indexed key in `range`, in ascending key order, until it returns false.
+    func visit(_ range: KeyRange, _ body: ([UInt8], KeyIndex) -> Bool) {
+        if range.isSingleKey {
+            if let keyIndex = index[range.key] { _ = body(range.key, keyIndex) }
+            return
+        }
+        if range.isEmpty { return }
+        index.forEach(from: range.key, upTo: range.upperBound, body)
+    }
+
+    private func sortMatches(_ matches: inout [(key: [UInt8], visible: KeyIndex.Visible)], _ options: RangeOptions) {
+        let descending = options.sortOrder == .descend
+        switch options.sortTarget {
+        case .key:
+            if descending { matches.reverse() }
+        case .version:
+            matches.sort { descending ? $0.visible.version > $1.visible.version : $0.visible.version < $1.visible.version }
+        case .create:
+            matches.sort { descending ? $0.visible.created > $1.visible.created : $0.visible.created < $1.visible.created }
+        case .mod:
+            matches.sort {
+                descending
+                    ? $0.visible.modified.main > $1.visible.modified.main
+                    : $0.visible.modified.main < $1.visible.modified.main
+            }
+        case .value:
+            break
+        }
+    }
+
+    private func sort(_ kvs: inout [KeyValue], _ options: RangeOptions) {
+        let descending = options.sortOrder == .descend
+        kvs.sort { descending ? KeyOrder.less($1.value, $0.value) : KeyOrder.less($0.value, $1.value) }
+    }
+
+    /// The key's version as of `revision` (nil when it did not exist then), with its value.
+    public func get(_ key: [UInt8], at revision: Int64) throws(MVCCError) -> KeyValue? {
+        guard let visible = index[key]?.visible(at: revision) else { return nil }
+        return try backend.record(at: visible.modified)?.kv
+    }
+
+    // MARK: Writes
+
+    /// Opens the write transaction. Only one may be open; it must be committed or discarded.
+    public func beginWrite() -> KVWriteTxn {
+        precondition(!writeInProgress, "a write transaction is already open")
+        writeInProgress = true
+        return KVWriteTxn(store: self)
+    }
+}
