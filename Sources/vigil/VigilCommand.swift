@@ -73,8 +73,10 @@ struct VigilCommand: AsyncParsableCommand {
         var configuration = GRPCServerConfiguration(logger: logger)
         configuration.maxReceiveMessageLength = maxRequestBytes + 512 * 1024
 
+        let store = try EtcdStore(identity: ClusterIdentity.derived(name: name, dataDirectory: dataDir))
         var router = GRPCRouter()
         HealthService.register(into: &router)
+        KVService.register(into: &router, store: store, maxRequestBytes: maxRequestBytes)
         if diagnosticService { DiagnosticService.register(into: &router) }
 
         let signals = SignalWaiter(signals: [SIGTERM, SIGINT])

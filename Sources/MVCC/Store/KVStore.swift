@@ -89,6 +89,11 @@ public final class KVStore {
         }
 
         let limit = options.limit > 0 ? Int(clamping: options.limit) : Int.max
+        // etcd's quirk: with sort order NONE and no filters it takes the first limit+1 keys in key order *before*
+        // sorting them by a non-key target. Matched exactly, so results agree with etcd's.
+        if options.sortOrder == .none && !options.hasFilters && limit < matches.count - 1 {
+            matches.removeSubrange((limit + 1)...)
+        }
         var kvs: [KeyValue] = []
         if options.needsSort {
             if options.sortTarget == .value {

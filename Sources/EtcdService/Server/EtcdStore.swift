@@ -1,0 +1,72 @@
+import EtcdProto
+import MVCC
+import NIOConcurrencyHelpers
+
+/// The one owner of the MVCC store and of everything that must change atomically with it. Every request runs under
+/// its lock, so each sees and makes changes at one consistent revision; the committed events of each write are
+/// handed to ``commitObserver`` before the lock is released (as etcd's watchable store notifies under `s.mu`).
+public final class EtcdStore: @unchecked Sendable {
+    /// Guards `store`; never held across I/O other than the backend's own commit.
+    private let lock = NIOLock()
+    /// The key space. Guarded by `lock`.
+    private let store: KVStore
+    /// etcd's request semantics over the store.
+    private let applier: KVApplier
+    /// What every response header carries.
+    public let identity: ClusterIdentity
+    /// Called under the lock with the events and revision of every write that changed something. Set once, before
+    /// serving.
+    public var commitObserver: (@Sendable (_ revision: Int64, _ events: [Event]) -> Void)?
+
+    public init(identity: ClusterIdentity, backend: any MVCCBackend = InMemoryBackend()) throws {
+        self.identity = identity
+        self.store = try KVStore(backend: backend)
+        self.applier = KVApplier(identity: identity, leaseExists: { _ in false })
+    }
+
+    /// Runs `body` with exclusive access to the store.
+    public func withLockedStore<T>(_ body: (KVStore) throws -> T) rethrows -> T {
+        try lock.withLock { try body(store) }
+    }
+
+    /// The current revision.
+    public var currentRevision: Int64 { lock.withLock { store.currentRevision } }
+
+    public func range(_ request: RangeRequest) throws(EtcdError) -> RangeResponse {
+        try KVRequestValidation.check(request)
+        return try locked { () throws(EtcdError) in try applier.range(request, in: store) }
+    }
+
+    public func put(_ request: PutRequest) throws(EtcdError) -> PutResponse {
+        try KVRequestValidation.check(request)
+        return try locked { () throws(EtcdError) in try publish(applier.put(request, in: store)) }
+    }
+
+    public func deleteRange(_ request: DeleteRangeRequest) throws(EtcdError) -> DeleteRangeResponse {
+        try KVRequestValidation.check(request)
+        return try locked { () throws(EtcdError) in try publish(applier.deleteRange(request, in: store)) }
+    }
+
+    public func txn(_ request: TxnRequest) throws(EtcdError) -> TxnResponse {
+        try KVRequestValidation.check(request)
+        return try locked { () throws(EtcdError) in try publish(applier.txn(request, in: store)) }
+    }
+
+    public func compact(_ request: CompactionRequest) throws(EtcdError) -> CompactionResponse {
+        try locked { () throws(EtcdError) in try applier.compact(request, in: store) }
+    }
+
+    /// Hands a write's events to the observer (still under the lock) and returns its response.
+    private func publish<Response>(_ result: (Response, [Event])) -> Response {
+        if !result.1.isEmpty, let commitObserver {
+            commitObserver(store.currentRevision, result.1)
+        }
+        return result.0
+    }
+
+    private func locked<T>(_ body: () throws(EtcdError) -> T) throws(EtcdError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+}
