@@ -14,13 +14,13 @@ test: deps-test build
 	$(SWIFT) test
 	scripts/check-protos.sh
 	scripts/check-unsafe.sh
-	VIGIL_BIN=$(CURDIR)/.build/debug/vigil $(PYTEST) -q Tests/Integration
+	VIGIL_BIN=$(CURDIR)/.build/debug/vigil PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=python $(PYTEST) -q Tests/Integration
 
 test-unit: build
 	$(SWIFT) test
 
 test-integration: build
-	VIGIL_BIN=$(CURDIR)/.build/debug/vigil $(PYTEST) -q Tests/Integration
+	VIGIL_BIN=$(CURDIR)/.build/debug/vigil PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=python $(PYTEST) -q Tests/Integration
 
 build:
 	$(SWIFT) build --build-tests

@@ -112,3 +112,66 @@ def protos(tmp_path_factory):
     Modules.rpc_pb2_grpc = importlib.import_module("etcdserverpb.rpc_pb2_grpc")
     Modules.kv_pb2 = importlib.import_module("mvccpb.kv_pb2")
     return Modules
+
+
+class EtcdProcess:
+    """A real etcd (Debian's etcd-server) on free ports, for differential runs."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.peer_port = free_port()
+        self.data_dir = tempfile.mkdtemp(prefix="etcd-ref-")
+        self.log = tempfile.NamedTemporaryFile(prefix="etcd-log-", suffix=".txt", delete=False)
+        args = ["etcd", "--name", "ref", "--data-dir", self.data_dir,
+                "--listen-client-urls", f"http://127.0.0.1:{self.port}",
+                "--advertise-client-urls", f"http://127.0.0.1:{self.port}",
+                "--listen-peer-urls", f"http://127.0.0.1:{self.peer_port}",
+                "--initial-advertise-peer-urls", f"http://127.0.0.1:{self.peer_port}",
+                "--initial-cluster", f"ref=http://127.0.0.1:{self.peer_port}",
+                "--log-level", "error"]
+        env = dict(os.environ, ETCD_UNSUPPORTED_ARCH=os.environ.get("ETCD_UNSUPPORTED_ARCH", ""))
+        self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        wait_until(lambda: self.process.poll() is not None or self.healthy(), timeout=60, what="etcd to start")
+        if self.process.poll() is not None:
+            raise AssertionError("etcd exited at start")
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def healthy(self):
+        if not port_open(self.port):
+            return False
+        result = subprocess.run(["etcdctl", f"--endpoints={self.address}", "endpoint", "health"],
+                                capture_output=True, env=dict(os.environ, ETCDCTL_API="3"))
+        return result.returncode == 0
+
+    def terminate(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        import shutil
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def etcd():
+    import shutil
+    if shutil.which("etcd") is None:
+        pytest.skip("etcd-server is not installed (make test installs it)")
+    server = EtcdProcess()
+    yield server
+    server.terminate()
+
+
+def run_client(script, *args, timeout=120):
+    """Runs a stock-client scenario from clients/ in its own interpreter; fails with its stderr if it fails."""
+    import sys
+    path = os.path.join(os.path.dirname(__file__), "clients", script)
+    env = dict(os.environ, PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION="python")
+    result = subprocess.run([sys.executable, path, *map(str, args)], capture_output=True, text=True,
+                            timeout=timeout, env=env)
+    assert result.returncode == 0, f"{script} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout

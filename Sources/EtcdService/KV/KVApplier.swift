@@ -249,7 +249,8 @@ struct KVApplier {
                 break
             }
         }
-        return TxnResponse(header: ResponseHeader(revision: txn.readRevision), succeeded: path.succeeded, responses: responses)
+        // etcd leaves a nested txn's header empty (present, all zero); the top-level header is filled after commit.
+        return TxnResponse(header: ResponseHeader(), succeeded: path.succeeded, responses: responses)
     }
 
     // MARK: Compact

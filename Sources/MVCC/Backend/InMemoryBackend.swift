@@ -6,7 +6,7 @@ public final class InMemoryBackend: MVCCBackend {
     /// Main revisions in commit order with their records, for ordered scans.
     private var log: [(main: Int64, records: [RevisionRecord])] = []
     private var currentRevision: Int64 = 1
-    private var compactRevision: Int64 = 0
+    private var compactRevision: Int64 = -1
 
     public init() {}
 

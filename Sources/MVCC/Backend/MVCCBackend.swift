@@ -27,10 +27,10 @@ public struct BackendSnapshot: Sendable {
     public var records: [RevisionRecord]
     /// The newest committed main revision (1 for a fresh store).
     public var currentRevision: Int64
-    /// The compaction point (0 when never compacted).
+    /// The compaction point (-1 when never compacted, as in etcd, so that compacting at 0 succeeds once).
     public var compactRevision: Int64
 
-    public init(records: [RevisionRecord] = [], currentRevision: Int64 = 1, compactRevision: Int64 = 0) {
+    public init(records: [RevisionRecord] = [], currentRevision: Int64 = 1, compactRevision: Int64 = -1) {
         self.records = records
         self.currentRevision = currentRevision
         self.compactRevision = compactRevision

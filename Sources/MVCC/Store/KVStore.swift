@@ -12,7 +12,8 @@ public final class KVStore {
     let backend: any MVCCBackend
     /// The newest committed main revision; 1 in a fresh store.
     public internal(set) var currentRevision: Int64
-    /// The compaction point: reads below it fail. 0 when never compacted.
+    /// The compaction point: reads below it fail. -1 when never compacted (etcd's initial value: compacting at 0
+    /// then succeeds once).
     public internal(set) var compactRevision: Int64
     /// Set while a write transaction is open; only one may be.
     var writeInProgress = false
