@@ -80,5 +80,9 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
+        .testTarget(
+            name: "EtcdServiceTests",
+            dependencies: ["EtcdService", "EtcdProto", "GRPCServer", "MVCC"]
+        ),
     ]
 )

@@ -1,0 +1,60 @@
+import MVCC
+import Testing
+
+@Suite("sorted key map")
+struct SortedKeyMapTests {
+    @Test("random inserts, removals and range scans agree with a sorted reference", arguments: [1, 2, 3])
+    func randomised(seed: UInt64) {
+        var generator = SplitMix(seed: seed)
+        var map = SortedKeyMap<Int>(maxChunkCount: 8)
+        var reference: [[UInt8]: Int] = [:]
+        for step in 0..<4000 {
+            let key = (0..<Int(generator.next() % 3 + 1)).map { _ in UInt8(generator.next() % 6) * 50 }
+            if generator.next() % 3 == 0 {
+                #expect(map.remove(key) == reference.removeValue(forKey: key))
+            } else {
+                map.insert(key, step)
+                reference[key] = step
+            }
+            #expect(map.count == reference.count)
+            if step % 200 == 0 {
+                let low = (0..<2).map { _ in UInt8(generator.next() % 6) * 50 }
+                let high = (0..<2).map { _ in UInt8(generator.next() % 6) * 50 }
+                var scanned: [[UInt8]] = []
+                map.forEach(from: low, upTo: high) { key, _ in
+                    scanned.append(key)
+                    return true
+                }
+                let expected = reference.keys.filter { !KeyOrder.less($0, low) && KeyOrder.less($0, high) }
+                    .sorted(by: KeyOrder.less)
+                #expect(scanned == expected)
+            }
+        }
+        for (key, value) in reference { #expect(map[key] == value) }
+    }
+
+    @Test("a scan with no upper bound runs to the end, and stops when the body says so")
+    func openScan() {
+        var map = SortedKeyMap<Int>(maxChunkCount: 4)
+        for i in 0..<50 { map.insert([UInt8(i)], i) }
+        var seen: [Int] = []
+        map.forEach(from: [40], upTo: nil) { _, value in
+            seen.append(value)
+            return value < 45
+        }
+        #expect(seen == [40, 41, 42, 43, 44, 45])
+    }
+}
+
+/// A small deterministic generator for randomised tests.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
