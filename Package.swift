@@ -26,6 +26,11 @@ let package = Package(
         ),
         // The revisioned key space: no networking, no C, no protobuf.
         .target(name: "MVCC"),
+        // Watchers, their matching index, catch-up and delivery queues; above MVCC, below the services.
+        .target(
+            name: "WatchHub",
+            dependencies: ["MVCC", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+        ),
         // Swift values for the wire messages and their protobuf-c codecs.
         .target(
             name: "EtcdProto",
@@ -49,6 +54,7 @@ let package = Package(
                 "EtcdProto",
                 "GRPCServer",
                 "MVCC",
+                "WatchHub",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -67,6 +73,10 @@ let package = Package(
         .testTarget(
             name: "MVCCTests",
             dependencies: ["MVCC"]
+        ),
+        .testTarget(
+            name: "WatchHubTests",
+            dependencies: ["WatchHub", "MVCC"]
         ),
         .testTarget(
             name: "EtcdProtoTests",

@@ -34,6 +34,11 @@ struct VigilCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "Log level: debug, info, warn, error, panic or fatal.")
     var logLevel = "info"
 
+    @Option(
+        name: .customLong("experimental-watch-progress-notify-interval"),
+        help: "Duration of periodic watch progress notifications (etcd's default 10m; e.g. 5s, 500ms).")
+    var progressNotifyInterval: DurationFlag = DurationFlag(milliseconds: 600_000)
+
     @Flag(
         name: .customLong("experimental-diagnostic-service"),
         help: .hidden)
@@ -77,6 +82,11 @@ struct VigilCommand: AsyncParsableCommand {
         var router = GRPCRouter()
         HealthService.register(into: &router)
         KVService.register(into: &router, store: store, maxRequestBytes: maxRequestBytes)
+        WatchService.register(
+            into: &router, store: store,
+            configuration: WatchService.Configuration(
+                fragmentThreshold: maxRequestBytes + 512 * 1024,
+                progressNotifyInterval: .milliseconds(Int64(progressNotifyInterval.milliseconds))))
         if diagnosticService { DiagnosticService.register(into: &router) }
 
         let signals = SignalWaiter(signals: [SIGTERM, SIGINT])

@@ -27,8 +27,11 @@ struct KVStoreCompactionTests {
         try store.put("b", "1")  // 5
         try store.compact(at: 4)
         #expect(try backend.record(at: Revision(main: 2)) == nil)
-        #expect(try backend.record(at: Revision(main: 3)) == nil)
+        #expect(try backend.record(at: Revision(main: 3)) != nil, "prev_kv of the event at the compaction point")
         #expect(try backend.record(at: Revision(main: 4)) != nil)
+        try store.put("b", "2")  // 6
+        try store.compact(at: 5)
+        #expect(try backend.record(at: Revision(main: 3)) == nil)
         #expect(try store.value("a", at: 4) == "3")
         #expect(try store.value("a") == "3")
         let kv = try store.range(KeyRange(key: .k("a"))).kvs[0]
@@ -58,6 +61,7 @@ struct KVStoreCompactionTests {
         let kept = try backend.records(mainRevisions: 3...3)
         #expect(kept.count == 1 && kept[0].isTombstone, "a watch from revision 3 must still see the DELETE")
         #expect(try store.value("a", at: 3) == nil)
+        #expect(try backend.record(at: Revision(main: 2)) != nil, "the deleted value stays as the DELETE's prev_kv")
         try store.compact(at: 4)
         #expect(try backend.records(mainRevisions: 3...3).isEmpty)
         #expect(store.indexedKeyCount == 1)

@@ -1,6 +1,7 @@
 import EtcdProto
 import MVCC
 import NIOConcurrencyHelpers
+public import WatchHub
 
 /// The one owner of the MVCC store and of everything that must change atomically with it. Every request runs under
 /// its lock, so each sees and makes changes at one consistent revision; the committed events of each write are
@@ -14,14 +15,26 @@ public final class EtcdStore: @unchecked Sendable {
     private let applier: KVApplier
     /// What every response header carries.
     public let identity: ClusterIdentity
-    /// Called under the lock with the events and revision of every write that changed something. Set once, before
-    /// serving.
-    public var commitObserver: (@Sendable (_ revision: Int64, _ events: [Event]) -> Void)?
+    /// Every watcher; told of each commit and compaction while the lock is held, so no watcher misses a
+    /// revision or sees one twice.
+    public private(set) var watchHub: WatchHub!
 
-    public init(identity: ClusterIdentity, backend: any MVCCBackend = InMemoryBackend()) throws {
+    public init(
+        identity: ClusterIdentity, backend: any MVCCBackend = InMemoryBackend(),
+        watchConfiguration: WatchHubConfiguration = WatchHubConfiguration()
+    ) throws {
         self.identity = identity
-        self.store = try KVStore(backend: backend)
+        let store = try KVStore(backend: backend)
+        self.store = store
         self.applier = KVApplier(identity: identity, leaseExists: { _ in false })
+        let history = StoreWatchHistory { [unowned self] range, maxBytes in
+            try self.lock.withLock {
+                try StoreWatchHistory.readRevisions(from: self.store, range: range, maxBytes: maxBytes)
+            }
+        }
+        self.watchHub = WatchHub(
+            currentRevision: store.currentRevision, compactRevision: store.compactRevision, history: history,
+            encoder: WatchEventEncoding.encoder, configuration: watchConfiguration)
     }
 
     /// Runs `body` with exclusive access to the store.
@@ -53,13 +66,17 @@ public final class EtcdStore: @unchecked Sendable {
     }
 
     public func compact(_ request: CompactionRequest) throws(EtcdError) -> CompactionResponse {
-        try locked { () throws(EtcdError) in try applier.compact(request, in: store) }
+        try locked { () throws(EtcdError) in
+            let response = try applier.compact(request, in: store)
+            watchHub.compacted(at: store.compactRevision)
+            return response
+        }
     }
 
-    /// Hands a write's events to the observer (still under the lock) and returns its response.
+    /// Hands a write's events to the watch hub (still under the lock) and returns its response.
     private func publish<Response>(_ result: (Response, [Event])) -> Response {
-        if !result.1.isEmpty, let commitObserver {
-            commitObserver(store.currentRevision, result.1)
+        if !result.1.isEmpty {
+            watchHub.publish(revision: store.currentRevision, events: result.1)
         }
         return result.0
     }

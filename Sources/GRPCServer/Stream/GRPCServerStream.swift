@@ -219,7 +219,7 @@ public final class GRPCServerStream {
     }
 
     /// Ends a running call with an error the server detected: the handler is cancelled first.
-    func abort(with status: GRPCStatus) {
+    public func abort(with status: GRPCStatus) {
         let serving = self.serving
         self.serving = nil
         if case .streaming(let handler) = serving { handler.cancelled() }

@@ -103,7 +103,8 @@ public final class KeyIndex {
     /// the backend may delete).
     ///
     /// Kept: in the generation alive at `compactMain`, its newest revision at or before `compactMain` and everything
-    /// after; every later generation whole. A generation whose tombstone is below `compactMain` goes entirely; a
+    /// after (and, when that newest revision is exactly `compactMain`, the one before it, which is that event's
+    /// prev_kv); every later generation whole. A generation whose tombstone is below `compactMain` goes entirely; a
     /// tombstone exactly at `compactMain` stays (alone) until a later compaction, so a watch from `compactMain` still
     /// sees that DELETE (etcd #18089).
     @discardableResult
@@ -122,6 +123,9 @@ public final class KeyIndex {
             for (i, revision) in generation.revisions.enumerated() where revision.main <= compactMain {
                 keepFrom = i
             }
+            // The version just before a change made exactly at the compaction point stays too: a watcher asking
+            // for prev_kv gets it for every event it can still receive.
+            if keepFrom > 0 && generation.revisions[keepFrom].main == compactMain { keepFrom -= 1 }
             if keepFrom > 0 {
                 dropped += generation.revisions[..<keepFrom]
                 generation.revisions.removeFirst(keepFrom)

@@ -153,6 +153,11 @@ public final class KVStore {
         return try backend.record(at: visible.modified)?.kv
     }
 
+    /// The stored changes with main revisions in `range`, in revision order (for watchers catching up).
+    public func records(mainRevisions range: ClosedRange<Int64>) throws(MVCCError) -> [RevisionRecord] {
+        try backend.records(mainRevisions: range)
+    }
+
     // MARK: Writes
 
     /// Opens the write transaction. Only one may be open; it must be committed or discarded.

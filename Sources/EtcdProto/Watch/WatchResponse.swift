@@ -1,0 +1,61 @@
+/// `etcdserverpb.WatchResponse`.
+///
+/// The server rarely builds one with ``events`` filled in: it encodes each event once (``EncodedEvent``) and
+/// appends the same bytes to every response that carries it (``encode(events:)``).
+public struct WatchResponse: ProtoMessage {
+    public var header: ResponseHeader?
+    public var watchID: Int64 = 0
+    public var created = false
+    public var canceled = false
+    public var compactRevision: Int64 = 0
+    public var cancelReason = ""
+    public var fragment = false
+    public var events: [Mvccpb.Event] = []
+
+    public init(
+        header: ResponseHeader? = nil, watchID: Int64 = 0, created: Bool = false, canceled: Bool = false,
+        compactRevision: Int64 = 0, cancelReason: String = "", fragment: Bool = false, events: [Mvccpb.Event] = []
+    ) {
+        self.header = header
+        self.watchID = watchID
+        self.created = created
+        self.canceled = canceled
+        self.compactRevision = compactRevision
+        self.cancelReason = cancelReason
+        self.fragment = fragment
+        self.events = events
+    }
+}
+
+/// One event, encoded once as a complete `events` field of `WatchResponse` (tag 11, length, `mvccpb.Event` bytes),
+/// ready to be appended to any number of responses: protobuf decoders accept a message's fields in any order and
+/// concatenated encodings merge, so `shell + event + event` is a valid `WatchResponse`.
+public struct EncodedEvent: Sendable {
+    /// The field bytes.
+    public let bytes: [UInt8]
+
+    public init(_ event: Mvccpb.Event) {
+        let body = event.protobufBytes()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(body.count + 6)
+        bytes.append(0x5A)  // field 11, wire type 2 (length-delimited)
+        var length = UInt64(body.count)
+        while length >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: length) | 0x80)
+            length >>= 7
+        }
+        bytes.append(UInt8(length))
+        bytes.append(contentsOf: body)
+        self.bytes = bytes
+    }
+}
+
+extension WatchResponse {
+    /// This response (its ``events`` ignored) followed by pre-encoded events.
+    public func encode(events: [EncodedEvent]) -> [UInt8] {
+        var bytes = protobufBytes()
+        bytes.reserveCapacity(bytes.count + events.reduce(0) { $0 + $1.bytes.count })
+        for event in events { bytes.append(contentsOf: event.bytes) }
+        return bytes
+    }
+}

@@ -1,0 +1,185 @@
+import EtcdProto
+import GRPCServer
+import MVCC
+import NIOCore
+import WatchHub
+
+/// Serves one Watch stream: turns requests into hub calls, and drains the hub's queue for this stream into the
+/// gRPC stream as fast as the client reads (etcd's `serverWatchStream` recvLoop/sendLoop pair).
+///
+/// Runs on the stream's event loop, except ``wake()``, which the hub calls from any thread. When the transport
+/// reports the client is not reading (`isWritable == false`), draining stops; the hub's queue then fills to its
+/// budget and parks the stream's watchers, which are caught up from history once the client reads again.
+final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
+    /// The call; nil once it ended. Touched only on `eventLoop`.
+    private var stream: GRPCServerStream?
+    private let eventLoop: any EventLoop
+    private let hub: WatchHub
+    private let identity: ClusterIdentity
+    private let configuration: WatchService.Configuration
+    /// This stream's state in the hub. Its fields belong to the hub's lock; this handler only passes it back.
+    private var hubStream: HubStream!
+    /// The periodic progress timer, started by the first watch that asks for progress notifications.
+    private var progressTimer: RepeatedTask?
+
+    /// Most hub deliveries sent per event-loop turn before yielding to other streams on the loop.
+    private static let deliveriesPerTurn = 256
+
+    init(stream: GRPCServerStream, store: EtcdStore, configuration: WatchService.Configuration) {
+        self.stream = stream
+        self.eventLoop = stream.eventLoop
+        self.hub = store.watchHub
+        self.identity = store.identity
+        self.configuration = configuration
+        self.hubStream = hub.openStream(sink: self)
+    }
+
+    // MARK: Requests
+
+    func receive(_ message: [UInt8]) {
+        let request: WatchRequest
+        do {
+            request = try WatchRequest(protobufBytes: message)
+        } catch {
+            stream?.abort(with: GRPCStatus(.internal, "grpc: error unmarshalling request: \(error)"))
+            return
+        }
+        switch request {
+        case .create(let create):
+            var options = WatchOptions()
+            options.startRevision = create.startRevision
+            options.noPut = create.filters.contains(.noPut)
+            options.noDelete = create.filters.contains(.noDelete)
+            options.prevKV = create.prevKV
+            options.fragment = create.fragment
+            options.progressNotify = create.progressNotify
+            // etcd watches key "\0" when the key is empty.
+            let key = create.key.isEmpty ? [0] : create.key
+            hub.create(
+                on: hubStream, requestedID: create.watchID, range: KeyRange(key: key, rangeEnd: create.rangeEnd),
+                options: options)
+            if create.progressNotify { startProgressTimer() }
+        case .cancel(let watchID):
+            hub.cancel(on: hubStream, watchID: watchID)
+        case .progress:
+            hub.requestProgress(on: hubStream)
+        case .empty:
+            break
+        }
+    }
+
+    /// The client half-closed. etcd keeps a Watch stream open until the client resets it or disconnects.
+    func receiveEnd() {}
+
+    func cancelled() {
+        progressTimer?.cancel()
+        progressTimer = nil
+        stream = nil
+        hub.closeStream(hubStream)
+    }
+
+    func becameWritable() {
+        pump()
+    }
+
+    private func startProgressTimer() {
+        guard progressTimer == nil, configuration.progressNotifyInterval.nanoseconds > 0 else { return }
+        let interval = configuration.progressNotifyInterval
+        progressTimer = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) {
+            [weak self] (_: RepeatedTask) in
+            guard let self else { return }
+            self.hub.progressTick(on: self.hubStream)
+        }
+    }
+
+    // MARK: Delivery
+
+    func wake() {
+        eventLoop.execute { [self] in pump() }
+    }
+
+    /// Sends queued responses while the client keeps up, catching up parked watchers when the queue is empty.
+    private func pump() {
+        var budget = Self.deliveriesPerTurn
+        while let stream, stream.isWritable, budget > 0 {
+            let deliveries = hub.take(from: hubStream, max: min(budget, 64))
+            if deliveries.isEmpty {
+                do {
+                    guard try hub.catchUp(hubStream) else { return }
+                } catch {
+                    stream.abort(with: GRPCStatus(.unknown, "\(error)"))
+                    return
+                }
+                budget -= 1
+                continue
+            }
+            budget -= deliveries.count
+            for delivery in deliveries { send(delivery, on: stream) }
+        }
+        // Out of budget for this turn, with the client still reading: let other streams on the loop run first.
+        if budget <= 0, let stream, stream.isWritable {
+            eventLoop.execute { [self] in pump() }
+        }
+    }
+
+    private func send(_ delivery: Delivery, on stream: GRPCServerStream) {
+        switch delivery {
+        case .created(let watchID, let revision, let canceled, let reason):
+            stream.send(
+                WatchResponse(
+                    header: identity.header(revision: revision), watchID: watchID, created: true, canceled: canceled,
+                    cancelReason: reason
+                ).protobufBytes())
+        case .canceled(let watchID, let revision, let compactRevision):
+            stream.send(
+                WatchResponse(
+                    header: identity.header(revision: revision), watchID: watchID, canceled: true,
+                    compactRevision: compactRevision
+                ).protobufBytes())
+        case .progress(let watchID, let revision):
+            stream.send(WatchResponse(header: identity.header(revision: revision), watchID: watchID).protobufBytes())
+        case .events(let watchID, let revision, let events, let fragmentable):
+            let shell = WatchResponse(header: identity.header(revision: revision), watchID: watchID)
+            if fragmentable && events.count >= 2 {
+                sendFragments(shell: shell, events: events, on: stream)
+            } else {
+                stream.send(Self.assemble(shell.protobufBytes(), events[...]))
+            }
+        }
+    }
+
+    /// etcd's `sendFragments`: when the whole response would reach the threshold, send the events in pieces, each
+    /// as large as fits (at least one event), every piece but the last marked `fragment`.
+    private func sendFragments(shell: WatchResponse, events: [[UInt8]], on stream: GRPCServerStream) {
+        let plain = shell.protobufBytes()
+        let total = plain.count + events.reduce(0) { $0 + $1.count }
+        guard total >= configuration.fragmentThreshold else {
+            stream.send(Self.assemble(plain, events[...]))
+            return
+        }
+        var fragmentShell = shell
+        fragmentShell.fragment = true
+        let fragmentHead = fragmentShell.protobufBytes()
+        var start = 0
+        while start < events.count {
+            var size = fragmentHead.count
+            var end = start
+            while end < events.count {
+                if end > start && size + events[end].count >= configuration.fragmentThreshold { break }
+                size += events[end].count
+                end += 1
+            }
+            let last = end == events.count
+            stream.send(Self.assemble(last ? plain : fragmentHead, events[start..<end]))
+            start = end
+        }
+    }
+
+    /// A response: its encoded shell followed by pre-encoded `events` fields.
+    private static func assemble(_ shell: [UInt8], _ events: ArraySlice<[UInt8]>) -> [UInt8] {
+        var bytes = shell
+        bytes.reserveCapacity(shell.count + events.reduce(0) { $0 + $1.count })
+        for event in events { bytes.append(contentsOf: event) }
+        return bytes
+    }
+}

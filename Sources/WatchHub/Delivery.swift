@@ -1,0 +1,28 @@
+public import MVCC
+
+/// One response a stream must send, in the order the hub queued it. Event bytes are shared, pre-encoded `events`
+/// fields of `WatchResponse` (see the hub's `EventEncoder`).
+public enum Delivery: Sendable {
+    /// `{watch_id, created: true}` at `revision`; or, for a refused create, watch_id -1 with canceled and a reason.
+    case created(watchID: Int64, revision: Int64, canceled: Bool, reason: String)
+    /// `{watch_id, canceled: true}`: a cancel's reply (`compactRevision` 0, header at `revision`) or a compaction
+    /// cancel (`compactRevision` set, header revision 0 as etcd sends it).
+    case canceled(watchID: Int64, revision: Int64, compactRevision: Int64)
+    /// A progress notification `{watch_id, header.revision}`; watch_id -1 answers a stream-wide progress request.
+    case progress(watchID: Int64, revision: Int64)
+    /// Events for one watcher; `revision` is the header revision. `fragmentable` when the watcher asked for
+    /// fragments.
+    case events(watchID: Int64, revision: Int64, events: [[UInt8]], fragmentable: Bool)
+
+    /// The bytes this delivery will take, roughly, for the stream's budget.
+    var estimatedSize: Int {
+        switch self {
+        case .events(_, _, let events, _): 32 + events.reduce(0) { $0 + $1.count }
+        default: 48
+        }
+    }
+}
+
+/// Turns a committed event into the bytes of one `events` field (with or without its previous version). Injected
+/// by the service layer, which owns the wire format; the hub only stores and shares the bytes.
+public typealias EventEncoder = @Sendable (_ event: Event, _ includePrevKV: Bool) -> [UInt8]

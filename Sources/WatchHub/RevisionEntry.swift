@@ -1,0 +1,75 @@
+public import MVCC
+
+/// One committed revision as the hub keeps it: its events, and each event encoded once (with and without its
+/// previous version, the latter only when some watcher wants it). Immutable after creation but for the lazily
+/// filled `withPrevKV` cache, which is guarded by the hub lock.
+final class RevisionEntry {
+    let revision: Int64
+    let events: [Event]
+    /// `events` encoded without prev_kv.
+    let encoded: [[UInt8]]
+    /// `events` encoded with prev_kv, made on first need.
+    private var encodedWithPrev: [[UInt8]]?
+    /// Bytes held, for the log's budget.
+    let size: Int
+
+    init(revision: Int64, events: [Event], encoder: EventEncoder) {
+        self.revision = revision
+        self.events = events
+        self.encoded = events.map { encoder($0, false) }
+        self.size = encoded.reduce(64) { $0 + $1.count }
+    }
+
+    func bytes(_ index: Int, prevKV: Bool, encoder: EventEncoder) -> [UInt8] {
+        guard prevKV, events[index].prevKV != nil else { return encoded[index] }
+        if encodedWithPrev == nil { encodedWithPrev = events.map { encoder($0, true) } }
+        return encodedWithPrev![index]
+    }
+}
+
+/// The most recent revisions, newest last, bounded by bytes and count: catch-up of watchers that are only a little
+/// behind reads here instead of the backend. Guarded by the hub lock.
+struct EventLog {
+    private var entries: [RevisionEntry] = []
+    /// Index of the oldest live entry in `entries` (older slots are compacted away in batches).
+    private var head = 0
+    private var bytes = 0
+    let maxBytes: Int
+    let maxEntries: Int
+
+    init(maxBytes: Int, maxEntries: Int) {
+        self.maxBytes = maxBytes
+        self.maxEntries = maxEntries
+    }
+
+    mutating func append(_ entry: RevisionEntry) {
+        entries.append(entry)
+        bytes += entry.size
+        while entries.count - head > 1 && (bytes > maxBytes || entries.count - head > maxEntries) {
+            bytes -= entries[head].size
+            head += 1
+        }
+        if head > 1024 && head * 2 > entries.count {
+            entries.removeFirst(head)
+            head = 0
+        }
+    }
+
+    /// The oldest revision held, if any.
+    var firstRevision: Int64? { head < entries.count ? entries[head].revision : nil }
+
+    /// Entries with revisions in `range`, oldest first, if the log holds the range's start (else nil).
+    func entries(from start: Int64, through end: Int64) -> ArraySlice<RevisionEntry>? {
+        guard let first = firstRevision, first <= start else { return nil }
+        // Revisions are consecutive only where writes happened; binary-search the start.
+        var low = head
+        var high = entries.count
+        while low < high {
+            let mid = (low + high) / 2
+            if entries[mid].revision < start { low = mid + 1 } else { high = mid }
+        }
+        var upper = low
+        while upper < entries.count && entries[upper].revision <= end { upper += 1 }
+        return entries[low..<upper]
+    }
+}

@@ -1,0 +1,376 @@
+public import MVCC
+import NIOConcurrencyHelpers
+
+/// Every watcher of the server, on every stream, and the machinery that feeds them (etcd's `watchable_store`).
+///
+/// - **Synced** watchers sit in a ``WatcherIndex``; each committed revision is matched against it (a lookup per
+///   event, not a scan of watchers) and the matching watchers' responses are queued on their streams with the event
+///   bytes encoded once and shared.
+/// - **Unsynced** watchers (a past start revision, or parked because their stream's queue was over budget) are
+///   caught up by their stream, from the in-memory ``EventLog`` or from ``WatchHistory``, in size-bounded batches of
+///   whole revisions, and join the synced set once they reach the head. Nothing is dropped: a watcher only falls
+///   behind, and only compaction overtaking it cancels it.
+/// - Each stream's queue is FIFO, so a created response precedes the watch's events, a cancel reply follows them,
+///   and a progress reply is a valid bookmark for everything queued before it.
+///
+/// Thread-safe: one lock guards all state. ``publish(revision:events:)`` and ``compacted(at:)`` are called with the
+/// store's lock held (store lock, then hub lock; never the reverse).
+public final class WatchHub: @unchecked Sendable {
+    private let lock = NIOLock()
+    private let configuration: WatchHubConfiguration
+    private let encoder: EventEncoder
+    private let history: any WatchHistory
+
+    /// The newest committed revision the hub has seen. Guarded by `lock`.
+    private var head: Int64
+    /// The store's compaction point (-1: never). Guarded by `lock`.
+    private var compactRevision: Int64
+    /// Recent revisions. Guarded by `lock`.
+    private var log: EventLog
+    /// Caught-up watchers. Guarded by `lock`.
+    private let index = WatcherIndex()
+    /// Streams with a progress request waiting for their watchers to catch up. Guarded by `lock`.
+    private var progressWaiters: [ObjectIdentifier: HubStream] = [:]
+    /// Every open stream, for compaction. Guarded by `lock`.
+    private var streams: [ObjectIdentifier: HubStream] = [:]
+    /// Watchers on all streams. Guarded by `lock`.
+    private var watcherTotal = 0
+
+    public init(
+        currentRevision: Int64, compactRevision: Int64, history: any WatchHistory, encoder: @escaping EventEncoder,
+        configuration: WatchHubConfiguration = WatchHubConfiguration()
+    ) {
+        self.head = currentRevision
+        self.compactRevision = compactRevision
+        self.history = history
+        self.encoder = encoder
+        self.configuration = configuration
+        self.log = EventLog(maxBytes: configuration.logMaxBytes, maxEntries: configuration.logMaxEntries)
+    }
+
+    // MARK: Streams
+
+    public func openStream(sink: any WatchSink) -> HubStream {
+        let stream = HubStream(sink: sink)
+        lock.withLock { streams[ObjectIdentifier(stream)] = stream }
+        return stream
+    }
+
+    /// Removes every watcher of the stream and forgets it.
+    public func closeStream(_ stream: HubStream) {
+        lock.withLock {
+            for watcher in stream.watchers.values { retire(watcher) }
+            stream.watchers.removeAll()
+            stream.unsynced.removeAll()
+            stream.pending.removeAll()
+            stream.pendingHead = 0
+            stream.pendingBytes = 0
+            stream.closed = true
+            stream.sink = nil
+            streams[ObjectIdentifier(stream)] = nil
+            progressWaiters[ObjectIdentifier(stream)] = nil
+        }
+    }
+
+    /// Takes the watcher out of the index and marks it canceled. Lock held.
+    private func retire(_ watcher: Watcher) {
+        if watcher.progress == .synced { index.remove(watcher) }
+        watcher.progress = .canceled
+        watcherTotal -= 1
+    }
+
+    // MARK: Requests from a stream
+
+    /// Creates a watch (etcd's `WatchCreateRequest`), queuing its created response first.
+    ///
+    /// - Parameter requestedID: the client's ID, or 0 for one picked by the stream (from 0 up, skipping IDs in use).
+    public func create(on stream: HubStream, requestedID: Int64, range: KeyRange, options: WatchOptions) {
+        lock.withLock {
+            guard !stream.closed else { return }
+            defer { wake(stream) }
+            if options.startRevision < 0 {
+                stream.enqueue(.created(watchID: -1, revision: head, canceled: true,
+                    reason: "etcdserver: mvcc: required revision has been compacted"))
+                return
+            }
+            if range.isEmpty {
+                stream.enqueue(.created(watchID: -1, revision: head, canceled: true, reason: "mvcc: watcher range is empty"))
+                return
+            }
+            let id: Int64
+            if requestedID != 0 {
+                guard requestedID > 0, stream.watchers[requestedID] == nil else {
+                    stream.enqueue(.created(watchID: -1, revision: head, canceled: true,
+                        reason: "mvcc: duplicate watch ID provided on the WatchStream"))
+                    return
+                }
+                id = requestedID
+            } else {
+                while stream.watchers[stream.nextAutoID] != nil { stream.nextAutoID += 1 }
+                id = stream.nextAutoID
+                stream.nextAutoID += 1
+            }
+            stream.enqueue(.created(watchID: id, revision: head, canceled: false, reason: ""))
+            let start = options.startRevision
+            if start > 0 && start < compactRevision {
+                // etcd: created, then canceled with the compaction revision (header revision 0).
+                stream.enqueue(.canceled(watchID: id, revision: 0, compactRevision: compactRevision))
+                return
+            }
+            let watcher: Watcher
+            if start == 0 || start > head {
+                watcher = Watcher(id: id, range: range, options: options, stream: stream, progress: .synced)
+                index.insert(watcher)
+            } else {
+                watcher = Watcher(id: id, range: range, options: options, stream: stream, progress: .unsynced(next: start))
+                stream.unsynced.insert(ObjectIdentifier(watcher))
+            }
+            stream.watchers[id] = watcher
+            watcherTotal += 1
+        }
+    }
+
+    /// Cancels a watch; an unknown ID gets no reply (as in etcd).
+    public func cancel(on stream: HubStream, watchID: Int64) {
+        lock.withLock {
+            guard !stream.closed, let watcher = stream.watchers.removeValue(forKey: watchID) else { return }
+            stream.unsynced.remove(ObjectIdentifier(watcher))
+            retire(watcher)
+            stream.enqueue(.canceled(watchID: watchID, revision: head, compactRevision: 0))
+            if stream.progressRequested { answerProgressIfReady(stream) }
+            wake(stream)
+        }
+    }
+
+    /// A progress request: one `watch_id -1` reply at the head revision once every watcher on the stream is caught
+    /// up — queued behind the events already queued, so it is a valid bookmark. Never lost: it waits for catch-up.
+    public func requestProgress(on stream: HubStream) {
+        lock.withLock {
+            guard !stream.closed, !stream.watchers.isEmpty else { return }
+            stream.progressRequested = true
+            answerProgressIfReady(stream)
+        }
+    }
+
+    /// Lock held.
+    private func answerProgressIfReady(_ stream: HubStream) {
+        let ready = stream.unsynced.isEmpty && !stream.watchers.values.contains { $0.options.startRevision > head }
+        if ready {
+            stream.progressRequested = false
+            progressWaiters[ObjectIdentifier(stream)] = nil
+            if !stream.watchers.isEmpty {
+                stream.enqueue(.progress(watchID: -1, revision: head))
+                wake(stream)
+            }
+        } else {
+            progressWaiters[ObjectIdentifier(stream)] = stream
+        }
+    }
+
+    /// A periodic tick: every progress-enabled, caught-up watcher of the stream that received nothing since the
+    /// previous tick gets a notification at the head revision.
+    public func progressTick(on stream: HubStream) {
+        lock.withLock {
+            guard !stream.closed else { return }
+            var queued = false
+            for watcher in stream.watchers.values where watcher.options.progressNotify {
+                defer { watcher.sentSinceTick = false }
+                guard watcher.progress == .synced, !watcher.sentSinceTick, head >= watcher.options.startRevision else {
+                    continue
+                }
+                stream.enqueue(.progress(watchID: watcher.id, revision: head))
+                queued = true
+            }
+            if queued { wake(stream) }
+        }
+    }
+
+    // MARK: Commits and compaction (store lock held by the caller)
+
+    /// A committed revision: match its events against the caught-up watchers and queue their responses.
+    public func publish(revision: Int64, events: [Event]) {
+        let entry = RevisionEntry(revision: revision, events: events, encoder: encoder)
+        lock.withLock {
+            head = revision
+            log.append(entry)
+            guard index.count > 0 || !progressWaiters.isEmpty else { return }
+            // Matched event indices per watcher, in first-match order.
+            var matched: [ObjectIdentifier: (watcher: Watcher, events: [Int])] = [:]
+            var order: [ObjectIdentifier] = []
+            for (position, event) in events.enumerated() {
+                index.forEachMatch(event.kv.key) { watcher in
+                    guard watcher.wants(event, at: revision) else { return }
+                    let key = ObjectIdentifier(watcher)
+                    if matched[key] == nil {
+                        matched[key] = (watcher, [position])
+                        order.append(key)
+                    } else {
+                        matched[key]!.events.append(position)
+                    }
+                }
+            }
+            for key in order {
+                let (watcher, positions) = matched[key]!
+                let stream = watcher.stream
+                let bytes = positions.map { entry.bytes($0, prevKV: watcher.options.prevKV, encoder: encoder) }
+                let delivery = Delivery.events(
+                    watchID: watcher.id, revision: revision, events: bytes, fragmentable: watcher.options.fragment)
+                if stream.pendingBytes + delivery.estimatedSize > configuration.streamBudgetBytes && stream.hasPending {
+                    // The stream is not keeping up: park the watcher; it catches up from history later.
+                    index.remove(watcher)
+                    watcher.progress = .unsynced(next: revision)
+                    stream.unsynced.insert(key)
+                } else {
+                    stream.enqueue(delivery)
+                    watcher.sentSinceTick = true
+                }
+                wake(stream)
+            }
+            for stream in progressWaiters.values { answerProgressIfReady(stream) }
+        }
+    }
+
+    /// The store compacted at `revision`: watchers still needing anything older are canceled with it.
+    public func compacted(at revision: Int64) {
+        lock.withLock {
+            compactRevision = revision
+            for stream in streams.values where !stream.unsynced.isEmpty {
+                for watcher in stream.watchers.values {
+                    guard case .unsynced(let next) = watcher.progress, next < revision else { continue }
+                    cancelCompacted(watcher)
+                }
+            }
+        }
+    }
+
+    /// Lock held.
+    private func cancelCompacted(_ watcher: Watcher) {
+        let stream = watcher.stream
+        stream.watchers[watcher.id] = nil
+        stream.unsynced.remove(ObjectIdentifier(watcher))
+        retire(watcher)
+        // Control responses ignore the budget: a compaction cancel is never dropped.
+        stream.enqueue(.canceled(watchID: watcher.id, revision: 0, compactRevision: compactRevision))
+        if stream.progressRequested { answerProgressIfReady(stream) }
+        wake(stream)
+    }
+
+    // MARK: Draining and catching up (called by the stream's sink, on its own thread)
+
+    /// Takes up to `max` queued responses, oldest first.
+    public func take(from stream: HubStream, max: Int) -> [Delivery] {
+        lock.withLock {
+            stream.wakePending = false
+            return stream.take(max: max)
+        }
+    }
+
+    /// Whether the stream has watchers to catch up.
+    public func needsCatchUp(_ stream: HubStream) -> Bool {
+        lock.withLock { !stream.closed && !stream.unsynced.isEmpty }
+    }
+
+    /// Catches up one unsynced watcher of the stream by one batch. Returns false when there was nothing to do.
+    @discardableResult
+    public func catchUp(_ stream: HubStream) throws -> Bool {
+        enum Step {
+            case none
+            case done
+            case read(Watcher, next: Int64, through: Int64)
+        }
+        let step: Step = lock.withLock {
+            guard !stream.closed, let key = stream.unsynced.first,
+                let watcher = stream.watchers.values.first(where: { ObjectIdentifier($0) == key }),
+                case .unsynced(let next) = watcher.progress
+            else { return .none }
+            if next < compactRevision {
+                cancelCompacted(watcher)
+                return .done
+            }
+            if next > head {
+                promote(watcher)
+                return .done
+            }
+            if let entries = log.entries(from: next, through: head) {
+                deliverBatch(to: watcher, from: Array(entries), coveredThrough: head)
+                return .done
+            }
+            return .read(watcher, next: next, through: head)
+        }
+        switch step {
+        case .none:
+            return false
+        case .done:
+            return true
+        case .read(let watcher, let next, let through):
+            let read = try history.revisions(in: next...through, maxBytes: configuration.catchUpBatchBytes)
+            lock.withLock {
+                guard case .unsynced(let current) = watcher.progress, current == next else { return }
+                if next < compactRevision {
+                    cancelCompacted(watcher)
+                    return
+                }
+                let entries = read.revisions.map { RevisionEntry(revision: $0.0, events: $0.1, encoder: encoder) }
+                deliverBatch(to: watcher, from: entries, coveredThrough: read.through)
+            }
+            return true
+        }
+    }
+
+    /// Queues one catch-up response for `watcher` from `entries` (whole revisions, oldest first, together covering
+    /// every revision through `coveredThrough`), stopping after the batch size at a revision boundary, and advances
+    /// the watcher; promotes it once it reaches the head. Lock held.
+    private func deliverBatch(to watcher: Watcher, from entries: [RevisionEntry], coveredThrough: Int64) {
+        var bytes: [[UInt8]] = []
+        var size = 0
+        var through = coveredThrough
+        for (position, entry) in entries.enumerated() {
+            if size >= configuration.catchUpBatchBytes {
+                through = entries[position - 1].revision
+                break
+            }
+            for (eventIndex, event) in entry.events.enumerated()
+            where watcher.range.contains(event.kv.key) && watcher.wants(event, at: entry.revision) {
+                let encoded = entry.bytes(eventIndex, prevKV: watcher.options.prevKV, encoder: encoder)
+                size += encoded.count
+                bytes.append(encoded)
+            }
+        }
+        let stream = watcher.stream
+        if !bytes.isEmpty {
+            stream.enqueue(.events(watchID: watcher.id, revision: head, events: bytes, fragmentable: watcher.options.fragment))
+            watcher.sentSinceTick = true
+        }
+        if through >= head {
+            promote(watcher)
+        } else {
+            watcher.progress = .unsynced(next: through + 1)
+        }
+        wake(stream)
+    }
+
+    /// Lock held.
+    private func promote(_ watcher: Watcher) {
+        let stream = watcher.stream
+        watcher.progress = .synced
+        stream.unsynced.remove(ObjectIdentifier(watcher))
+        index.insert(watcher)
+        if stream.progressRequested { answerProgressIfReady(stream) }
+    }
+
+    /// Lock held.
+    private func wake(_ stream: HubStream) {
+        guard !stream.wakePending, let sink = stream.sink else { return }
+        stream.wakePending = true
+        sink.wake()
+    }
+
+    // MARK: Introspection
+
+    /// Watchers on all streams.
+    public var watcherCount: Int { lock.withLock { watcherTotal } }
+    /// Watchers in the match index (caught up).
+    public var syncedCount: Int { lock.withLock { index.count } }
+    /// Open streams.
+    public var streamCount: Int { lock.withLock { streams.count } }
+}
