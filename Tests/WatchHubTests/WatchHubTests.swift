@@ -1,0 +1,213 @@
+import MVCC
+import Testing
+@testable import WatchHub
+
+@Suite("watch hub (etcd-semantics §9)")
+struct WatchHubTests {
+    @Test("created responses come first, in request order, with auto IDs from 0 and the current revision")
+    func createdFirst() throws {
+        let h = try HubHarness()
+        try h.put("a=1")
+        let stream = h.watchHub.openStream(sink: RecordingSink())
+        h.watchHub.watch(stream, "a")
+        h.watchHub.watch(stream, "b")
+        try h.put("a=2")
+        #expect(try h.watchHub.drainAll(stream) == [
+            .created(0, revision: 2), .created(1, revision: 2), .events(0, revision: 3, ["PUT a 3=2"]),
+        ])
+    }
+
+    @Test("client IDs are honoured; a duplicate, negative or empty-range create is refused as etcd does")
+    func ids() throws {
+        let h = try HubHarness()
+        let stream = h.watchHub.openStream(sink: RecordingSink())
+        h.watchHub.watch(stream, "a", id: 7)
+        h.watchHub.watch(stream, "a", id: 7)
+        h.watchHub.watch(stream, "a", id: -3)
+        h.watchHub.watch(stream, "b", end: "a")
+        h.watchHub.watch(stream, "a", start: -1)
+        h.watchHub.watch(stream, "a")
+        #expect(try h.watchHub.drainAll(stream) == [
+            .created(7, revision: 1),
+            .refused(reason: "mvcc: duplicate watch ID provided on the WatchStream"),
+            .refused(reason: "mvcc: duplicate watch ID provided on the WatchStream"),
+            .refused(reason: "mvcc: watcher range is empty"),
+            .refused(reason: "etcdserver: mvcc: required revision has been compacted"),
+            .created(0, revision: 1),
+        ])
+    }
+
+    @Test("a past start revision replays history, then continues live without gap or duplicate")
+    func replayThenLive() throws {
+        let h = try HubHarness()
+        try h.put("k=1")  // 2
+        try h.put("k=2")  // 3
+        try h.put("other=x")  // 4
+        let stream = h.watchHub.openStream(sink: RecordingSink())
+        h.watchHub.watch(stream, "k", start: 3) { $0.prevKV = true }
+        try h.put("k=3")  // 5: published while the watcher is still unsynced
+        var received = try h.watchHub.drainAll(stream)
+        try h.put("k=4")  // 6: live
+        received += try h.watchHub.drainAll(stream)
+        let events = received.flatMap(\.eventTexts)
+        #expect(events == ["PUT k 3=2 prev=1", "PUT k 5=3 prev=2", "PUT k 6=4 prev=3"])
+    }
+
+    @Test("a start revision below the compaction point: created, then canceled with the compaction revision")
+    func compactedStart() throws {
+        let h = try HubHarness()
+        try h.put("k=1")
+        try h.put("k=2")
+        try h.put("k=3")  // 4
+        try h.compact(3)
+        let stream = h.watchHub.openStream(sink: RecordingSink())
+        h.watchHub.watch(stream, "k", start: 2)
+        h.watchHub.watch(stream, "k", start: 3)
+        let received = try h.watchHub.drainAll(stream)
+        #expect(received.prefix(3) == [.created(0, revision: 4), .canceled(0, revision: 0, compact: 3), .created(1, revision: 4)])
+        #expect(received.dropFirst(3).first == .events(1, revision: 4, ["PUT k 3=2", "PUT k 4=3"]))
+    }
+
+    @Test("filters drop PUTs or DELETEs; a DELETE carries only its key and revision")
+    func filters() throws {
+        let h = try HubHarness()
+        let stream = h.watchHub.openStream(sink: RecordingSink())
+        h.watchHub.watch(stream, "k") { $0.noPut = true }
+        h.watchHub.watch(stream, "k") { $0.noDelete = true }
+        try h.put("k=1")
+        try h.delete("k")
+        #expect(try h.watchHub.drainAll(stream) == [
+            .created(0, revision: 1), .created(1, revision: 1), .events(1, revision: 2, ["PUT k 2=1"]),
+            .events(0, revision: 3, ["DELETE k 3"]),
+        ])
+    }
+
+    @Test("range, prefix and from-key watchers get every matching event of a revision in one response")
+    func ranges() throws {
+        let h = try HubHarness()
+        let stream = h.watchHub.openStream(sink: RecordingSink())
+        h.watchHub.watch(stream, "a", end: "c")
+        h.watchHub.watch(stream, "b", end: "\0")
+        h.watchHub.watch(stream, "\0", end: "\0")
+        try h.put("a=1", "b=2", "c=3", "zz=4")
+        let received = try h.watchHub.drainAll(stream)
+        #expect(received.dropFirst(3).sorted { $0.description < $1.description } == [
+            .events(0, revision: 2, ["PUT a 2=1", "PUT b 2=2"]),
+            .events(1, revision: 2, ["PUT b 2=2", "PUT c 2=3", "PUT zz 2=4"]),
+            .events(2, revision: 2, ["PUT a 2=1", "PUT b 2=2", "PUT c 2=3", "PUT zz 2=4"]),
+        ])
+    }
+
+    @Test("cancel is answered and stops events; cancelling an unknown ID gets no reply")
+    func cancel() throws {
+        let h = try HubHarness()
+        let stream = h.watchHub.openStream(sink: RecordingSink())
+        h.watchHub.watch(stream, "k")
+        try h.put("k=1")
+        h.watchHub.cancel(on: stream, watchID: 0)
+        h.watchHub.cancel(on: stream, watchID: 42)
+        try h.put("k=2")
+        #expect(try h.watchHub.drainAll(stream) == [
+            .created(0, revision: 1), .events(0, revision: 2, ["PUT k 2=1"]), .canceled(0, revision: 2, compact: 0),
+        ])
+        #expect(h.watchHub.watcherCount == 0)
+    }
+
+    @Test("a progress request is answered once, behind queued events, when every watcher is caught up")
+    func progressRequest() throws {
+        let h = try HubHarness()
+        try h.put("k=1")  // 2
+        let stream = h.watchHub.openStream(sink: RecordingSink())
+        h.watchHub.requestProgress(on: stream)  // no watchers: nothing
+        h.watchHub.watch(stream, "k")
+        h.watchHub.watch(stream, "k", start: 2)  // unsynced until caught up
+        try h.put("k=2")  // 3
+        h.watchHub.requestProgress(on: stream)
+        let received = try h.watchHub.drainAll(stream)
+        #expect(received.last == .progress(-1, revision: 3))
+        #expect(received.filter { if case .progress = $0 { true } else { false } }.count == 1)
+    }
+
+    @Test("periodic progress goes to caught-up watchers that received nothing since the last tick")
+    func progressTick() throws {
+        let h = try HubHarness()
+        let stream = h.watchHub.openStream(sink: RecordingSink())
+        h.watchHub.watch(stream, "a") { $0.progressNotify = true }
+        h.watchHub.watch(stream, "b") { $0.progressNotify = true }
+        h.watchHub.watch(stream, "c")
+        try h.put("a=1")  // 2
+        h.watchHub.progressTick(on: stream)
+        h.watchHub.progressTick(on: stream)
+        let received = try h.watchHub.drainAll(stream)
+        #expect(Array(received.dropFirst(3)) == [
+            .events(0, revision: 2, ["PUT a 2=1"]), .progress(1, revision: 2), .progress(0, revision: 2),
+            .progress(1, revision: 2),
+        ])
+    }
+
+    @Test("a stream that stops reading stays within its budget, loses nothing, and catches up when it reads again")
+    func slowConsumer() throws {
+        var configuration = WatchHubConfiguration()
+        configuration.streamBudgetBytes = 256
+        configuration.catchUpBatchBytes = 64
+        configuration.logMaxEntries = 10
+        let h = try HubHarness(configuration: configuration)
+        let slow = h.watchHub.openStream(sink: RecordingSink())
+        let fast = h.watchHub.openStream(sink: RecordingSink())
+        h.watchHub.watch(slow, "k")
+        h.watchHub.watch(fast, "k")
+        var fastEvents: [String] = []
+        for i in 0..<200 {
+            try h.put("k=\(i)")
+            #expect(slow.pendingBytes <= 256 + 64, "the slow stream's queue stays bounded")
+            fastEvents += try h.watchHub.drainAll(fast).flatMap(\.eventTexts)
+        }
+        #expect(h.watchHub.syncedCount == 1, "the slow watcher was parked")
+        let slowEvents = try h.watchHub.drainAll(slow).flatMap(\.eventTexts)
+        let expected = (0..<200).map { "PUT k \($0 + 2)=\($0)" }
+        #expect(fastEvents == expected)
+        #expect(slowEvents == expected)
+        #expect(h.watchHub.syncedCount == 2, "caught up and back in the index")
+    }
+
+    @Test("compaction overtaking a parked watcher cancels it with the compaction revision; caught-up ones go on")
+    func compactionCancelsLaggard() throws {
+        var configuration = WatchHubConfiguration()
+        configuration.streamBudgetBytes = 64
+        let h = try HubHarness(configuration: configuration)
+        let slow = h.watchHub.openStream(sink: RecordingSink())
+        h.watchHub.watch(slow, "k")
+        h.watchHub.watch(slow, "other")
+        for i in 0..<20 { try h.put("k=\(i)") }
+        try h.compact(15)
+        try h.put("other=x")
+        let received = try h.watchHub.drainAll(slow)
+        #expect(received.contains(.canceled(0, revision: 0, compact: 15)))
+        #expect(received.last == .events(1, revision: 22, ["PUT other 22=x"]))
+    }
+
+    @Test("opening and closing 100,000 watches leaves nothing behind")
+    func manyWatches() throws {
+        let h = try HubHarness()
+        let streams = (0..<10).map { _ in h.watchHub.openStream(sink: RecordingSink()) }
+        for round in 0..<2 {
+            for i in 0..<100_000 {
+                h.watchHub.watch(streams[i % 10], "key-\(i % 5000)", end: i % 3 == 0 ? "key-\(i % 5000)z" : "")
+            }
+            #expect(h.watchHub.watcherCount == 100_000)
+            try h.put("key-42=\(round)")
+            for stream in streams { _ = try h.watchHub.drainAll(stream) }
+            for (n, stream) in streams.enumerated() {
+                // Auto IDs restart from where the stream left off; cancel whatever this round created.
+                let first = Int64(round * 10_000)
+                for id in first..<(first + 10_000) { h.watchHub.cancel(on: stream, watchID: id) }
+                _ = n
+                _ = try h.watchHub.drainAll(stream)
+            }
+            #expect(h.watchHub.watcherCount == 0)
+            #expect(h.watchHub.syncedCount == 0)
+        }
+        for stream in streams { h.watchHub.closeStream(stream) }
+        #expect(h.watchHub.streamCount == 0)
+    }
+}
