@@ -26,6 +26,8 @@ let package = Package(
         ),
         // The revisioned key space: no networking, no C, no protobuf.
         .target(name: "MVCC"),
+        // Leases: TTLs, expiry order, attached keys. Pure bookkeeping.
+        .target(name: "Lease"),
         // Watchers, their matching index, catch-up and delivery queues; above MVCC, below the services.
         .target(
             name: "WatchHub",
@@ -55,6 +57,7 @@ let package = Package(
                 "GRPCServer",
                 "MVCC",
                 "WatchHub",
+                "Lease",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -77,6 +80,10 @@ let package = Package(
         .testTarget(
             name: "WatchHubTests",
             dependencies: ["WatchHub", "MVCC"]
+        ),
+        .testTarget(
+            name: "LeaseTests",
+            dependencies: ["Lease"]
         ),
         .testTarget(
             name: "EtcdProtoTests",

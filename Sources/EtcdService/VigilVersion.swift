@@ -4,5 +4,5 @@ public enum VigilVersion {
     /// Vigil's own version.
     public static let vigil = "0.1.0"
     /// The etcd release whose v3 gRPC API Vigil serves.
-    public static let etcdAPI = "3.5.0"
+    public static let etcdAPI = "3.5.13"
 }

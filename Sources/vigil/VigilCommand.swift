@@ -27,6 +27,16 @@ struct VigilCommand: AsyncParsableCommand {
     var listenClientURLs: [String] = ["http://127.0.0.1:2379"]
 
     @Option(
+        name: .customLong("advertise-client-urls"),
+        help: "Client URLs to advertise to clients (MemberList); defaults to --listen-client-urls.")
+    var advertiseClientURLs: [String] = []
+
+    @Option(
+        name: .customLong("initial-advertise-peer-urls"),
+        help: "Peer URLs to report in MemberList (Vigil has no peers; clients only display them).")
+    var initialAdvertisePeerURLs = "http://localhost:2380"
+
+    @Option(
         name: .customLong("max-request-bytes"),
         help: "Maximum client request size in bytes the server will accept (gRPC receive limit is this + 512 KiB).")
     var maxRequestBytes = 1_572_864
@@ -82,6 +92,14 @@ struct VigilCommand: AsyncParsableCommand {
         var router = GRPCRouter()
         HealthService.register(into: &router)
         KVService.register(into: &router, store: store, maxRequestBytes: maxRequestBytes)
+        let clientURLs = (advertiseClientURLs.isEmpty ? listenClientURLs : advertiseClientURLs)
+            .flatMap { $0.split(separator: ",").map(String.init) }
+        let member = MemberInfo(
+            name: name, peerURLs: initialAdvertisePeerURLs.split(separator: ",").map(String.init), clientURLs: clientURLs)
+        LeaseService.register(into: &router, store: store)
+        MaintenanceService.register(into: &router, store: store)
+        ClusterService.register(into: &router, store: store, member: member)
+        AuthService.register(into: &router, store: store)
         WatchService.register(
             into: &router, store: store,
             configuration: WatchService.Configuration(
@@ -106,7 +124,13 @@ struct VigilCommand: AsyncParsableCommand {
                 "data-dir": "\(dataDir)", "version": "\(VigilVersion.vigil)",
             ])
 
+        // etcd looks for expired leases every 500 ms.
+        let leaseTimer = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(500), delay: .milliseconds(500)) {
+            _ in store.revokeExpiredLeases()
+        }
+
         let signal = await signals.next()
+        leaseTimer.cancel()
         logger.info("received signal; shutting down gracefully", metadata: ["signal": "\(signal)"])
         await server.shutDownGracefully()
         try await group.shutdownGracefully()

@@ -62,4 +62,6 @@ final class FailingBackend: MVCCBackend {
     func compact(at revision: Int64, dropping dropped: [Revision]) throws(MVCCError) {
         try inner.compact(at: revision, dropping: dropped)
     }
+
+    var estimatedSize: Int { inner.estimatedSize }
 }

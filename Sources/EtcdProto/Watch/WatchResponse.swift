@@ -51,6 +51,20 @@ public struct EncodedEvent: Sendable {
 }
 
 extension WatchResponse {
+    /// The `watch_id` field (2) alone, to append to a shared encoding of the other fields; empty for 0, which
+    /// proto3 omits.
+    public static func watchIDField(_ watchID: Int64) -> [UInt8] {
+        guard watchID != 0 else { return [] }
+        var bytes: [UInt8] = [0x10]  // field 2, wire type 0 (varint)
+        var value = UInt64(bitPattern: watchID)
+        while value >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
+        return bytes
+    }
+
     /// This response (its ``events`` ignored) followed by pre-encoded events.
     public func encode(events: [EncodedEvent]) -> [UInt8] {
         var bytes = protobufBytes()

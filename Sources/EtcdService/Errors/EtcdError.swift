@@ -20,6 +20,8 @@ public enum EtcdError: Error, Hashable, Sendable {
     case authNotEnabled
     case notCapable
     case memberNotFound
+    case notEnoughStartedMembers
+    case memberNotLearner
     case unhealthyCluster
     case noSpace
     /// Something failed inside the server; etcd answers UNKNOWN with the error text.
@@ -44,6 +46,9 @@ public enum EtcdError: Error, Hashable, Sendable {
         case .authNotEnabled: GRPCStatus(.failedPrecondition, "etcdserver: authentication is not enabled")
         case .notCapable: GRPCStatus(.failedPrecondition, "etcdserver: not capable")
         case .memberNotFound: GRPCStatus(.notFound, "etcdserver: member not found")
+        case .notEnoughStartedMembers:
+            GRPCStatus(.failedPrecondition, "etcdserver: re-configuration failed due to not enough started members")
+        case .memberNotLearner: GRPCStatus(.failedPrecondition, "etcdserver: can only promote a learner member")
         case .unhealthyCluster: GRPCStatus(.unavailable, "etcdserver: unhealthy cluster")
         case .noSpace: GRPCStatus(.resourceExhausted, "etcdserver: mvcc: database space exceeded")
         case .internal(let text): GRPCStatus(.unknown, text)

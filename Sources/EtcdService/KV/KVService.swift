@@ -28,7 +28,7 @@ public enum KVService {
 }
 
 /// Decodes a request, runs it, and encodes the response or maps the error to its gRPC status.
-func serve<Request: ProtoMessage, Response: ProtoMessage>(
+func serve<Request: ProtoDecodable, Response: ProtoEncodable>(
     _ bytes: [UInt8], as: Request.Type, _ body: (Request) throws(EtcdError) -> Response
 ) -> Result<[UInt8], GRPCStatus> {
     let request: Request
@@ -46,7 +46,7 @@ func serve<Request: ProtoMessage, Response: ProtoMessage>(
 }
 
 /// ``serve(_:as:_:)`` for writes, which etcd limits to `--max-request-bytes`.
-func serveWrite<Request: ProtoMessage, Response: ProtoMessage>(
+func serveWrite<Request: ProtoDecodable, Response: ProtoEncodable>(
     _ bytes: [UInt8], limit: Int, as type: Request.Type, _ body: (Request) throws(EtcdError) -> Response
 ) -> Result<[UInt8], GRPCStatus> {
     if bytes.count > limit { return .failure(EtcdError.requestTooLarge.status) }

@@ -1,5 +1,7 @@
 import EtcdProto
+public import Lease
 import MVCC
+import Dispatch
 import NIOConcurrencyHelpers
 public import WatchHub
 
@@ -15,6 +17,8 @@ public final class EtcdStore: @unchecked Sendable {
     private let applier: KVApplier
     /// What every response header carries.
     public let identity: ClusterIdentity
+    /// Every lease. Guarded by `lock`.
+    let lessor: Lessor
     /// Every watcher; told of each commit and compaction while the lock is held, so no watcher misses a
     /// revision or sees one twice.
     public private(set) var watchHub: WatchHub!
@@ -26,7 +30,9 @@ public final class EtcdStore: @unchecked Sendable {
         self.identity = identity
         let store = try KVStore(backend: backend)
         self.store = store
-        self.applier = KVApplier(identity: identity, leaseExists: { _ in false })
+        let lessor = Lessor(clock: { Int64(DispatchTime.now().uptimeNanoseconds) })
+        self.lessor = lessor
+        self.applier = KVApplier(identity: identity, leaseExists: { lessor.contains($0) })
         let history = StoreWatchHistory { [unowned self] range, maxBytes in
             try self.lock.withLock {
                 try StoreWatchHistory.readRevisions(from: self.store, range: range, maxBytes: maxBytes)
@@ -38,8 +44,10 @@ public final class EtcdStore: @unchecked Sendable {
     }
 
     /// Runs `body` with exclusive access to the store.
-    public func withLockedStore<T>(_ body: (KVStore) throws -> T) rethrows -> T {
-        try lock.withLock { try body(store) }
+    public func withLockedStore<T, Failure: Error>(_ body: (KVStore) throws(Failure) -> T) throws(Failure) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(store)
     }
 
     /// The current revision.
@@ -73,11 +81,20 @@ public final class EtcdStore: @unchecked Sendable {
         }
     }
 
-    /// Hands a write's events to the watch hub (still under the lock) and returns its response.
+    /// Keeps lease attachments in step with a write's events, hands the events to the watch hub (still under the
+    /// lock) and returns the write's response.
     private func publish<Response>(_ result: (Response, [Event])) -> Response {
-        if !result.1.isEmpty {
-            watchHub.publish(revision: store.currentRevision, events: result.1)
+        let events = result.1
+        guard !events.isEmpty else { return result.0 }
+        for event in events {
+            if let previous = event.prevKV, previous.lease != 0, event.kind == .delete || previous.lease != event.kv.lease {
+                lessor.detach(event.kv.key, from: previous.lease)
+            }
+            if event.kind == .put && event.kv.lease != 0 {
+                lessor.attach(event.kv.key, to: event.kv.lease)
+            }
         }
+        watchHub.publish(revision: store.currentRevision, events: events)
         return result.0
     }
 

@@ -19,6 +19,8 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
     private let configuration: WatchService.Configuration
     /// This stream's state in the hub. Its fields belong to the hub's lock; this handler only passes it back.
     private var hubStream: HubStream!
+    /// The encoded header of the last revision sent, shared by every watcher's response at that revision.
+    private var cachedHeader: (revision: Int64, bytes: [UInt8])?
     /// The periodic progress timer, started by the first watch that asks for progress notifications.
     private var progressTimer: RepeatedTask?
 
@@ -139,11 +141,18 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
         case .progress(let watchID, let revision):
             stream.send(WatchResponse(header: identity.header(revision: revision), watchID: watchID).protobufBytes())
         case .events(let watchID, let revision, let events, let fragmentable):
-            let shell = WatchResponse(header: identity.header(revision: revision), watchID: watchID)
             if fragmentable && events.count >= 2 {
+                let shell = WatchResponse(header: identity.header(revision: revision), watchID: watchID)
                 sendFragments(shell: shell, events: events, on: stream)
             } else {
-                stream.send(Self.assemble(shell.protobufBytes(), events[...]))
+                // The header is the same for every watcher of a revision: encode it once, add the watch ID.
+                if cachedHeader?.revision != revision {
+                    cachedHeader = (revision, WatchResponse(header: identity.header(revision: revision)).protobufBytes())
+                }
+                var parts: [ArraySlice<UInt8>] = [cachedHeader!.bytes[...], WatchResponse.watchIDField(watchID)[...]]
+                parts.reserveCapacity(events.count + 2)
+                for event in events { parts.append(event[...]) }
+                stream.send(parts: parts)
             }
         }
     }

@@ -4,10 +4,18 @@ public import NIOCore
 public enum GRPCMessageFramer {
     /// The framed form of `message` (uncompressed).
     public static func frame(_ message: [UInt8], allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: message.count + 5)
+        frame(parts: CollectionOfOne(message[...]), allocator: allocator)
+    }
+
+    /// The framed form of the message made of `parts` laid end to end.
+    public static func frame<Parts: Collection>(parts: Parts, allocator: ByteBufferAllocator = ByteBufferAllocator())
+        -> ByteBuffer where Parts.Element == ArraySlice<UInt8>
+    {
+        let length = parts.reduce(0) { $0 + $1.count }
+        var buffer = allocator.buffer(capacity: length + 5)
         buffer.writeInteger(UInt8(0))
-        buffer.writeInteger(UInt32(message.count))
-        buffer.writeBytes(message)
+        buffer.writeInteger(UInt32(length))
+        for part in parts { buffer.writeBytes(part) }
         return buffer
     }
 }

@@ -60,16 +60,20 @@ public final class GRPCServerStream {
 
     /// Sends one response message. Dropped if the call has ended.
     public func send(_ message: [UInt8]) {
+        send(parts: CollectionOfOne(message[...]))
+    }
+
+    /// Sends one response message made of `parts` laid end to end (framed once, without joining them first).
+    /// Dropped if the call has ended.
+    public func send<Parts: Collection>(parts: Parts) where Parts.Element == ArraySlice<UInt8> {
         eventLoop.preconditionInEventLoop()
-        switch state.sendMessage() {
-        case .drop:
-            return
-        case .sendHeadersAndQueue:
-            outbound.append(GRPCMessageFramer.frame(message, allocator: connection.allocator))
+        let action = state.sendMessage()
+        if action == .drop { return }
+        outbound.append(GRPCMessageFramer.frame(parts: parts, allocator: connection.allocator))
+        if action == .sendHeadersAndQueue {
             connection.session.submitResponse(
                 streamID: id, headers: [HeaderField(":status", "200"), HeaderField("content-type", "application/grpc")])
-        case .queue:
-            outbound.append(GRPCMessageFramer.frame(message, allocator: connection.allocator))
+        } else {
             resumeIfDeferred()
         }
         connection.scheduleFlush()

@@ -7,6 +7,8 @@ public final class InMemoryBackend: MVCCBackend {
     private var log: [(main: Int64, records: [RevisionRecord])] = []
     private var currentRevision: Int64 = 1
     private var compactRevision: Int64 = -1
+    /// Bytes of keys and values held, plus a fixed cost per row.
+    public private(set) var estimatedSize = 0
 
     public init() {}
 
@@ -17,7 +19,10 @@ public final class InMemoryBackend: MVCCBackend {
     }
 
     public func commit(revision: Int64, records: [RevisionRecord]) throws(MVCCError) {
-        for record in records { rows[record.revision] = record }
+        for record in records {
+            rows[record.revision] = record
+            estimatedSize += Self.size(of: record)
+        }
         log.append((revision, records))
         currentRevision = revision
     }
@@ -43,8 +48,14 @@ public final class InMemoryBackend: MVCCBackend {
         return out
     }
 
+    private static func size(of record: RevisionRecord) -> Int {
+        record.kv.key.count + record.kv.value.count + 64
+    }
+
     public func compact(at revision: Int64, dropping dropped: [Revision]) throws(MVCCError) {
-        for revision in dropped { rows[revision] = nil }
+        for revision in dropped {
+            if let record = rows.removeValue(forKey: revision) { estimatedSize -= Self.size(of: record) }
+        }
         compactRevision = revision
         // Forget log entries below the compaction point whose rows are all gone.
         var firstKept = 0

@@ -19,6 +19,9 @@ public protocol MVCCBackend: AnyObject {
 
     /// Records that the store is compacted at `revision` and deletes the rows `dropped`.
     func compact(at revision: Int64, dropping dropped: [Revision]) throws(MVCCError)
+
+    /// Roughly how many bytes the stored records take (`Maintenance.Status`'s dbSize).
+    var estimatedSize: Int { get }
 }
 
 /// The state a backend hands the store at start.

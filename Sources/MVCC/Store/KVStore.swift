@@ -38,6 +38,9 @@ public final class KVStore {
         }
     }
 
+    /// Roughly the bytes of history held: the backend's revision log plus index overhead.
+    public var estimatedSize: Int { backend.estimatedSize + index.count * 64 }
+
     /// The number of keys the index tracks (live or with history).
     public var indexedKeyCount: Int { index.count }
 

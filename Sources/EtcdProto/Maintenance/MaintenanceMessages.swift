@@ -1,0 +1,63 @@
+/// `etcdserverpb.StatusResponse`.
+public struct StatusResponse: ProtoEncodable, Equatable {
+    public var header: ResponseHeader
+    /// The etcd version the server reports (the API version Vigil implements).
+    public var version: String
+    public var dbSize: Int64
+    public var leader: UInt64
+    public var raftIndex: UInt64
+    public var raftTerm: UInt64
+    public var raftAppliedIndex: UInt64
+    public var dbSizeInUse: Int64
+
+    public init(
+        header: ResponseHeader, version: String, dbSize: Int64, leader: UInt64, raftIndex: UInt64, raftTerm: UInt64,
+        raftAppliedIndex: UInt64, dbSizeInUse: Int64
+    ) {
+        self.header = header
+        self.version = version
+        self.dbSize = dbSize
+        self.leader = leader
+        self.raftIndex = raftIndex
+        self.raftTerm = raftTerm
+        self.raftAppliedIndex = raftAppliedIndex
+        self.dbSizeInUse = dbSizeInUse
+    }
+}
+
+/// `etcdserverpb.AlarmRequest`.
+public struct AlarmRequest: ProtoDecodable, Equatable {
+    /// 0 GET, 1 ACTIVATE, 2 DEACTIVATE.
+    public var action: Int32
+    public var memberID: UInt64
+    /// 0 NONE, 1 NOSPACE, 2 CORRUPT.
+    public var alarm: Int32
+    public init(action: Int32, memberID: UInt64, alarm: Int32) {
+        self.action = action
+        self.memberID = memberID
+        self.alarm = alarm
+    }
+}
+
+/// `etcdserverpb.AlarmResponse` (Vigil raises no alarms, so the list is always empty).
+public struct AlarmResponse: ProtoEncodable, Equatable {
+    public var header: ResponseHeader
+    public init(header: ResponseHeader) { self.header = header }
+}
+
+/// `etcdserverpb.DefragmentResponse`.
+public struct DefragmentResponse: ProtoEncodable, Equatable {
+    public var header: ResponseHeader
+    public init(header: ResponseHeader) { self.header = header }
+}
+
+/// Requests whose fields Vigil does not need: decoding only checks that the bytes are a well-formed message of
+/// that type (a malformed one is answered as grpc-go answers it).
+public struct StatusRequest: ProtoDecodable, Equatable { public init() {} }
+public struct DefragmentRequest: ProtoDecodable, Equatable { public init() {} }
+public struct LeaseLeasesRequest: ProtoDecodable, Equatable { public init() {} }
+public struct AuthStatusRequest: ProtoDecodable, Equatable { public init() {} }
+public struct AuthenticateRequest: ProtoDecodable, Equatable { public init() {} }
+public struct MemberListRequest: ProtoDecodable, Equatable { public init() {} }
+public struct MemberAddRequest: ProtoDecodable, Equatable { public init() {} }
+public struct HashKVRequest: ProtoDecodable, Equatable { public init() {} }

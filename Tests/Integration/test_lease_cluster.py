@@ -1,0 +1,103 @@
+"""Lease, Maintenance, Cluster and the auth handshake with stock clients, compared with a real etcd."""
+import json
+import re
+import time
+
+from conftest import run_client, wait_until
+from test_kv_etcdctl import etcdctl, strip_identity
+from test_watch_clients import WatchProcess
+
+
+def lease_session(address):
+    """etcdctl lease commands; lease IDs are replaced by placeholders so the two servers' outputs compare."""
+    out = []
+    ids = {}
+
+    def run(*args, stdin=None):
+        code, stdout, stderr = etcdctl(address, *args, stdin=stdin)
+        text = stdout + (stderr.strip().splitlines()[-1] if code else "")
+        for lease in re.findall(r"\b[0-9a-f]{16}\b", text):
+            ids.setdefault(lease, f"<lease{len(ids)}>")
+            text = text.replace(lease, ids[lease])
+        shown = tuple(ids.get(arg, arg) for arg in args)
+        out.append((shown, code, text))
+        return stdout
+
+    granted = run("lease", "grant", "60")
+    lease = granted.split()[1]
+    run("put", "--lease", lease, "a", "1")
+    run("put", "--lease", lease, "b", "2")
+    run("lease", "timetolive", lease, "--keys")
+    run("lease", "list")
+    run("lease", "keep-alive", "--once", lease)
+    run("get", "a")
+    run("lease", "revoke", lease)
+    run("get", "", "--prefix")
+    run("lease", "revoke", lease)
+    run("lease", "timetolive", lease)
+    run("lease", "keep-alive", "--once", lease)
+    run("put", "--lease", "1234", "c", "3")
+    run("lease", "grant", "9000000001")
+    return out
+
+
+def normalise_remaining(session):
+    # The remaining TTL depends on timing; everything else must match exactly.
+    return [(args, code, re.sub(r"remaining\(\d+s\)", "remaining(N)", text)) for args, code, text in session]
+
+
+def test_etcdctl_lease_commands_match_etcd(vigil, etcd):
+    assert normalise_remaining(lease_session(vigil.address)) == normalise_remaining(lease_session(etcd.address))
+
+
+def test_lease_expiry_deletes_keys_in_one_revision_and_watchers_see_it(vigil):
+    code, out, _ = etcdctl(vigil.address, "lease", "grant", "2")
+    lease = out.split()[1]
+    for key in ("x/2", "x/1", "x/3"):
+        assert etcdctl(vigil.address, "put", "--lease", lease, key, "v")[0] == 0
+    _, out, _ = etcdctl(vigil.address, "get", "x/1", "-w", "json")
+    revision = json.loads(out)["header"]["revision"]
+    watcher = WatchProcess(vigil.address, "x/", "--prefix", "--rev", str(revision + 1), "-w", "json")
+    line = watcher.wait_lines(1, timeout=30)[0]
+    watcher.stop()
+    response = json.loads(line)
+    events = response["Events"]
+    assert [e.get("type") for e in events] == [1, 1, 1]
+    import base64
+    assert [base64.b64decode(e["kv"]["key"]) for e in events] == [b"x/1", b"x/2", b"x/3"]
+    assert len({e["kv"]["mod_revision"] for e in events}) == 1, "one revision for the whole expiry"
+    assert etcdctl(vigil.address, "get", "x/", "--prefix")[1] == ""
+
+
+def test_endpoint_status_health_and_member_list(vigil, etcd):
+    for address, expect_version in ((vigil.address, "3.5.13"), (etcd.address, None)):
+        code, out, err = etcdctl(address, "endpoint", "health")
+        assert code == 0 and "is healthy" in out + err
+        code, out, _ = etcdctl(address, "endpoint", "status", "-w", "json")
+        status = json.loads(out)[0]["Status"]
+        assert status["leader"] == status["header"]["member_id"], "IS LEADER must be true"
+        assert status["raftTerm"] >= 1 and status["header"]["cluster_id"] != 0
+        if expect_version:
+            assert status["version"] == expect_version
+        code, out, _ = etcdctl(address, "member", "list", "-w", "json")
+        members = json.loads(out)
+        assert len(members["members"]) == 1
+        member = members["members"][0]
+        assert member["name"] and member["clientURLs"] == [f"http://{address}"]
+        assert members["header"].get("revision", 0) == 0, "etcd leaves MemberList's header revision 0"
+    code, _, err = etcdctl(vigil.address, "member", "add", "other", "--peer-urls", "http://127.0.0.1:1")
+    assert code != 0 and "unhealthy cluster" in err
+    code, _, err = etcdctl(vigil.address, "member", "remove", "1234")
+    assert code != 0 and "member not found" in err
+
+
+def test_auth_handshake_while_auth_is_off(vigil, etcd):
+    # A client configured with a user still works: Authenticate says auth is off, and clientv3 carries on.
+    for address in (vigil.address, etcd.address):
+        code, out, _ = etcdctl(address, "--user", "root:secret", "put", "k", "v")
+        assert (code, out) == (0, "OK\n")
+
+
+def test_python_clients_lease_and_status(vigil):
+    assert "etcd3 lease ok" in run_client("etcd3_lease.py", vigil.port)
+    assert "aetcd lease ok" in run_client("aetcd_lease.py", vigil.port)
