@@ -9,7 +9,7 @@ public protocol WatchSink: AnyObject, Sendable {
 /// that keeps that queue bounded. Every field is guarded by the hub lock.
 public final class HubStream {
     /// Watchers by ID.
-    var watchers: [Int64: Watcher] = [:]
+    var watchers = WatcherTable()
     /// The next ID to try for a watch created without one (etcd starts at 0 on every stream).
     var nextAutoID: Int64 = 0
     /// Responses queued and not yet taken by the sink, oldest first (from `pendingHead` on).
@@ -17,8 +17,8 @@ public final class HubStream {
     var pendingHead = 0
     /// Estimated bytes of `pending`.
     var pendingBytes = 0
-    /// Watchers of this stream that are behind.
-    var unsynced: Set<ObjectIdentifier> = []
+    /// IDs of this stream's watchers that are behind.
+    var unsynced: Set<Int64> = []
     /// Set while a progress request waits for every watcher to be caught up.
     var progressRequested = false
     /// Set between a `wake()` and the sink's next drain, so wakes coalesce.

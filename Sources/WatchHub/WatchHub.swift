@@ -123,7 +123,7 @@ public final class WatchHub: @unchecked Sendable {
                 index.insert(watcher)
             } else {
                 watcher = Watcher(id: id, range: range, options: options, stream: stream, progress: .unsynced(next: start))
-                stream.unsynced.insert(ObjectIdentifier(watcher))
+                stream.unsynced.insert(watcher.id)
             }
             stream.watchers[id] = watcher
             watcherTotal += 1
@@ -134,7 +134,7 @@ public final class WatchHub: @unchecked Sendable {
     public func cancel(on stream: HubStream, watchID: Int64) {
         lock.withLock {
             guard !stream.closed, let watcher = stream.watchers.removeValue(forKey: watchID) else { return }
-            stream.unsynced.remove(ObjectIdentifier(watcher))
+            stream.unsynced.remove(watcher.id)
             retire(watcher)
             stream.enqueue(.canceled(watchID: watchID, revision: head, compactRevision: 0))
             if stream.progressRequested { answerProgressIfReady(stream) }
@@ -154,7 +154,7 @@ public final class WatchHub: @unchecked Sendable {
 
     /// Lock held.
     private func answerProgressIfReady(_ stream: HubStream) {
-        let ready = stream.unsynced.isEmpty && !stream.watchers.values.contains { $0.options.startRevision > head }
+        let ready = stream.unsynced.isEmpty && !stream.watchers.values.contains { $0.startRevision > head }
         if ready {
             stream.progressRequested = false
             progressWaiters[ObjectIdentifier(stream)] = nil
@@ -173,9 +173,9 @@ public final class WatchHub: @unchecked Sendable {
         lock.withLock {
             guard !stream.closed else { return }
             var queued = false
-            for watcher in stream.watchers.values where watcher.options.progressNotify {
+            for watcher in stream.watchers.values where watcher.wantsProgressNotify {
                 defer { watcher.sentSinceTick = false }
-                guard watcher.progress == .synced, !watcher.sentSinceTick, head >= watcher.options.startRevision else {
+                guard watcher.progress == .synced, !watcher.sentSinceTick, head >= watcher.startRevision else {
                     continue
                 }
                 stream.enqueue(.progress(watchID: watcher.id, revision: head))
@@ -212,14 +212,14 @@ public final class WatchHub: @unchecked Sendable {
             for key in order {
                 let (watcher, positions) = matched[key]!
                 let stream = watcher.stream
-                let bytes = positions.map { entry.bytes($0, prevKV: watcher.options.prevKV, encoder: encoder) }
+                let bytes = positions.map { entry.bytes($0, prevKV: watcher.wantsPrevKV, encoder: encoder) }
                 let delivery = Delivery.events(
-                    watchID: watcher.id, revision: revision, events: bytes, fragmentable: watcher.options.fragment)
+                    watchID: watcher.id, revision: revision, events: bytes, fragmentable: watcher.wantsFragments)
                 if stream.pendingBytes + delivery.estimatedSize > configuration.streamBudgetBytes && stream.hasPending {
                     // The stream is not keeping up: park the watcher; it catches up from history later.
                     index.remove(watcher)
                     watcher.progress = .unsynced(next: revision)
-                    stream.unsynced.insert(key)
+                    stream.unsynced.insert(watcher.id)
                 } else {
                     stream.enqueue(delivery)
                     watcher.sentSinceTick = true
@@ -247,7 +247,7 @@ public final class WatchHub: @unchecked Sendable {
     private func cancelCompacted(_ watcher: Watcher) {
         let stream = watcher.stream
         stream.watchers[watcher.id] = nil
-        stream.unsynced.remove(ObjectIdentifier(watcher))
+        stream.unsynced.remove(watcher.id)
         retire(watcher)
         // Control responses ignore the budget: a compaction cancel is never dropped.
         stream.enqueue(.canceled(watchID: watcher.id, revision: 0, compactRevision: compactRevision))
@@ -279,8 +279,7 @@ public final class WatchHub: @unchecked Sendable {
             case read(Watcher, next: Int64, through: Int64)
         }
         let step: Step = lock.withLock {
-            guard !stream.closed, let key = stream.unsynced.first,
-                let watcher = stream.watchers.values.first(where: { ObjectIdentifier($0) == key }),
+            guard !stream.closed, let id = stream.unsynced.first, let watcher = stream.watchers[id],
                 case .unsynced(let next) = watcher.progress
             else { return .none }
             if next < compactRevision {
@@ -331,14 +330,14 @@ public final class WatchHub: @unchecked Sendable {
             }
             for (eventIndex, event) in entry.events.enumerated()
             where watcher.range.contains(event.kv.key) && watcher.wants(event, at: entry.revision) {
-                let encoded = entry.bytes(eventIndex, prevKV: watcher.options.prevKV, encoder: encoder)
+                let encoded = entry.bytes(eventIndex, prevKV: watcher.wantsPrevKV, encoder: encoder)
                 size += encoded.count
                 bytes.append(encoded)
             }
         }
         let stream = watcher.stream
         if !bytes.isEmpty {
-            stream.enqueue(.events(watchID: watcher.id, revision: head, events: bytes, fragmentable: watcher.options.fragment))
+            stream.enqueue(.events(watchID: watcher.id, revision: head, events: bytes, fragmentable: watcher.wantsFragments))
             watcher.sentSinceTick = true
         }
         if through >= head {
@@ -353,7 +352,7 @@ public final class WatchHub: @unchecked Sendable {
     private func promote(_ watcher: Watcher) {
         let stream = watcher.stream
         watcher.progress = .synced
-        stream.unsynced.remove(ObjectIdentifier(watcher))
+        stream.unsynced.remove(watcher.id)
         index.insert(watcher)
         if stream.progressRequested { answerProgressIfReady(stream) }
     }

@@ -9,8 +9,8 @@ public final class Watcher {
     public let id: Int64
     /// The keys watched.
     public internal(set) var range: KeyRange
-    /// Options fixed at creation.
-    public let options: WatchOptions
+    /// The first revision whose events are wanted (0: from the next revision on).
+    let startRevision: Int64
     /// The stream this watch belongs to. The stream owns its watchers and outlives them.
     unowned let stream: HubStream
 
@@ -25,27 +25,75 @@ public final class Watcher {
         case canceled
     }
 
-    /// Guarded by the hub lock.
-    var progress: Progress
-    /// Position in its index bucket, for O(1) removal. Guarded by the hub lock.
-    var slot = -1
-    /// Whether events were queued for it since the last periodic progress tick. Guarded by the hub lock.
-    var sentSinceTick = false
+    /// The next revision an unsynced watcher needs. Guarded by the hub lock.
+    private var nextRevision: Int64 = 0
+    /// Position in its index bucket, for O(1) removal; -1 when not indexed. Guarded by the hub lock.
+    var slot: Int32 = -1
+    /// 0 synced, 1 unsynced, 2 canceled. Guarded by the hub lock.
+    private var state: UInt8
+    /// The creation options (bits 0–4) and whether events were queued since the last progress tick (bit 7).
+    /// Packed so that a watcher stays within one small allocation. Guarded by the hub lock.
+    private var flags: UInt8
+
+    private static let noPutBit: UInt8 = 1 << 0
+    private static let noDeleteBit: UInt8 = 1 << 1
+    private static let prevKVBit: UInt8 = 1 << 2
+    private static let fragmentBit: UInt8 = 1 << 3
+    private static let progressNotifyBit: UInt8 = 1 << 4
+    private static let sentSinceTickBit: UInt8 = 1 << 7
 
     init(id: Int64, range: KeyRange, options: WatchOptions, stream: HubStream, progress: Progress) {
         self.id = id
         self.range = range
-        self.options = options
+        self.startRevision = options.startRevision
         self.stream = stream
+        var flags: UInt8 = 0
+        if options.noPut { flags |= Self.noPutBit }
+        if options.noDelete { flags |= Self.noDeleteBit }
+        if options.prevKV { flags |= Self.prevKVBit }
+        if options.fragment { flags |= Self.fragmentBit }
+        if options.progressNotify { flags |= Self.progressNotifyBit }
+        self.flags = flags
+        self.state = 0
         self.progress = progress
+    }
+
+    /// Guarded by the hub lock.
+    var progress: Progress {
+        get {
+            switch state {
+            case 0: .synced
+            case 1: .unsynced(next: nextRevision)
+            default: .canceled
+            }
+        }
+        set {
+            switch newValue {
+            case .synced: state = 0
+            case .unsynced(let next):
+                state = 1
+                nextRevision = next
+            case .canceled: state = 2
+            }
+        }
+    }
+
+    var wantsPrevKV: Bool { flags & Self.prevKVBit != 0 }
+    var wantsFragments: Bool { flags & Self.fragmentBit != 0 }
+    var wantsProgressNotify: Bool { flags & Self.progressNotifyBit != 0 }
+
+    /// Whether events were queued for it since the last periodic progress tick. Guarded by the hub lock.
+    var sentSinceTick: Bool {
+        get { flags & Self.sentSinceTickBit != 0 }
+        set { if newValue { flags |= Self.sentSinceTickBit } else { flags &= ~Self.sentSinceTickBit } }
     }
 
     /// Whether this watcher wants `event` (its range was matched already): filters and the start revision.
     func wants(_ event: Event, at revision: Int64) -> Bool {
-        if revision < options.startRevision { return false }
+        if revision < startRevision { return false }
         switch event.kind {
-        case .put: return !options.noPut
-        case .delete: return !options.noDelete
+        case .put: return flags & Self.noPutBit == 0
+        case .delete: return flags & Self.noDeleteBit == 0
         }
     }
 }

@@ -8,8 +8,15 @@ public import MVCC
 /// The sorted array is rebuilt lazily, on the first lookup after the set of distinct ranges changed, so a burst
 /// of creations costs one sort. Guarded by the hub lock.
 final class WatcherIndex {
-    /// Single-key watchers by key.
-    private var single: [[UInt8]: [Watcher]] = [:]
+    /// The watchers of one single-key bucket: most keys have one watcher, which is stored without an array.
+    private enum Bucket {
+        case one(Watcher)
+        case many([Watcher])
+    }
+
+    /// Single-key watchers by key, in a sorted chunked map: denser than a hash table (no empty slots), which
+    /// matters with a watcher per key by the hundred thousand.
+    private var single = SortedKeyMap<Bucket>(maxChunkCount: 256)
     /// Range watchers by range.
     private var ranges: [KeyRange: [Watcher]] = [:]
     /// Distinct ranges sorted by start key, with the largest end among each prefix of that order (nil: unbounded).
@@ -22,18 +29,22 @@ final class WatcherIndex {
 
     func insert(_ watcher: Watcher) {
         if watcher.range.isSingleKey {
-            if let existing = single.index(forKey: watcher.range.key) {
-                // Share the stored key's bytes instead of keeping a second copy.
-                watcher.range.key = single.keys[existing]
-                watcher.slot = single.values[existing].count
-                single.values[existing].append(watcher)
-            } else {
+            switch single[watcher.range.key] {
+            case nil:
                 watcher.slot = 0
-                single[watcher.range.key] = [watcher]
+                single.insert(watcher.range.key, .one(watcher))
+            case .one(let first):
+                watcher.slot = 1
+                single.insert(watcher.range.key, .many([first, watcher]))
+            case .many(var watchers):
+                single.insert(watcher.range.key, .one(watcher))  // release the array while it is edited
+                watcher.slot = Int32(watchers.count)
+                watchers.append(watcher)
+                single.insert(watcher.range.key, .many(watchers))
             }
         } else {
             if ranges[watcher.range] == nil { dirty = true }
-            watcher.slot = ranges[watcher.range, default: []].count
+            watcher.slot = Int32(ranges[watcher.range, default: []].count)
             ranges[watcher.range, default: []].append(watcher)
         }
         count += 1
@@ -42,7 +53,26 @@ final class WatcherIndex {
     func remove(_ watcher: Watcher) {
         guard watcher.slot >= 0 else { return }
         if watcher.range.isSingleKey {
-            Self.remove(watcher, from: &single[watcher.range.key])
+            switch single[watcher.range.key] {
+            case .one(let only) where only === watcher:
+                single.remove(watcher.range.key)
+            case .many(let watchers):
+                var bucket: [Watcher]? = watchers
+                single.insert(watcher.range.key, .one(watcher))  // release the array while it is edited
+                Self.remove(watcher, from: &bucket)
+                if let bucket {
+                    if bucket.count == 1 {
+                        bucket[0].slot = 0
+                        single.insert(watcher.range.key, .one(bucket[0]))
+                    } else {
+                        single.insert(watcher.range.key, .many(bucket))
+                    }
+                } else {
+                    single.remove(watcher.range.key)
+                }
+            default:
+                return
+            }
         } else {
             Self.remove(watcher, from: &ranges[watcher.range])
             if ranges[watcher.range] == nil { dirty = true }
@@ -53,11 +83,12 @@ final class WatcherIndex {
 
     /// Swap-removes `watcher` from its bucket, dropping the bucket when it empties.
     private static func remove(_ watcher: Watcher, from bucket: inout [Watcher]?) {
-        guard var watchers = bucket, watcher.slot < watchers.count, watchers[watcher.slot] === watcher else { return }
+        let slot = Int(watcher.slot)
+        guard var watchers = bucket, slot < watchers.count, watchers[slot] === watcher else { return }
         bucket = nil  // release the dictionary's reference so the array is uniquely owned while edited
         let last = watchers.removeLast()
         if last !== watcher {
-            watchers[watcher.slot] = last
+            watchers[slot] = last
             last.slot = watcher.slot
         }
         if !watchers.isEmpty { bucket = watchers }
@@ -65,8 +96,10 @@ final class WatcherIndex {
 
     /// Calls `body` for every watcher whose range holds `key`.
     func forEachMatch(_ key: [UInt8], _ body: (Watcher) -> Void) {
-        if let watchers = single[key] {
-            for watcher in watchers { body(watcher) }
+        switch single[key] {
+        case .one(let watcher): body(watcher)
+        case .many(let watchers): for watcher in watchers { body(watcher) }
+        case nil: break
         }
         guard !ranges.isEmpty else { return }
         if dirty { rebuild() }
