@@ -5,6 +5,7 @@ import GRPCServer
 import Logging
 import NIOCore
 import NIOPosix
+import Persistence
 
 /// `vigil`: an etcd-compatible server. Flags are named like etcd's, so operators can reuse what they know.
 @main
@@ -49,6 +50,11 @@ struct VigilCommand: AsyncParsableCommand {
         help: "Duration of periodic watch progress notifications (etcd's default 10m; e.g. 5s, 500ms).")
     var progressNotifyInterval: DurationFlag = DurationFlag(milliseconds: 600_000)
 
+    @Option(
+        name: .customLong("experimental-backend"),
+        help: .hidden)
+    var backend = "sqlite"
+
     @Flag(
         name: .customLong("experimental-diagnostic-service"),
         help: .hidden)
@@ -88,7 +94,7 @@ struct VigilCommand: AsyncParsableCommand {
         var configuration = GRPCServerConfiguration(logger: logger)
         configuration.maxReceiveMessageLength = maxRequestBytes + 512 * 1024
 
-        let store = try EtcdStore(identity: ClusterIdentity.derived(name: name, dataDirectory: dataDir))
+        let store = try openStore(logger: logger)
         var router = GRPCRouter()
         HealthService.register(into: &router)
         KVService.register(into: &router, store: store, maxRequestBytes: maxRequestBytes)
@@ -133,9 +139,38 @@ struct VigilCommand: AsyncParsableCommand {
         leaseTimer.cancel()
         logger.info("received signal; shutting down gracefully", metadata: ["signal": "\(signal)"])
         await server.shutDownGracefully()
+        store.close()
         try await group.shutdownGracefully()
         logger.info("stopped")
     }
+}
+
+extension VigilCommand {
+    /// Opens the data directory (locked against a second vigil) and the store on it.
+    func openStore(logger: Logger) throws -> EtcdStore {
+        switch backend {
+        case "memory":
+            logger.warning("using the in-memory backend: nothing is stored on disk")
+            return try EtcdStore(identity: ClusterIdentity.derived(name: name, dataDirectory: dataDir))
+        case "sqlite":
+            let directory = try DataDirectory(path: dataDir)
+            let sqlite = try SQLiteBackend(directory: directory.path)
+            let store = try EtcdStore(
+                identity: ClusterIdentity(clusterID: sqlite.clusterID, memberID: sqlite.memberID), backend: sqlite,
+                leaseJournal: sqlite, storedLeases: sqlite.storedLeases)
+            // The lock lives as long as the process.
+            DataDirectoryHolder.directory = directory
+            logger.info("opened data directory", metadata: ["data-dir": "\(dataDir)", "revision": "\(store.currentRevision)"])
+            return store
+        default:
+            throw ValidationError("--experimental-backend must be sqlite or memory")
+        }
+    }
+}
+
+/// Keeps the data directory (and its lock) alive until the process exits.
+enum DataDirectoryHolder {
+    nonisolated(unsafe) static var directory: DataDirectory?
 }
 
 /// A failure to listen, reported in one line like etcd's `listen tcp 127.0.0.1:2379: bind: address already in use`.

@@ -29,10 +29,10 @@ struct KVStoreCompactionTests {
         #expect(try backend.record(at: Revision(main: 2)) == nil)
         #expect(try backend.record(at: Revision(main: 3)) != nil, "prev_kv of the event at the compaction point")
         #expect(try backend.record(at: Revision(main: 4)) != nil)
+        #expect(try store.value("a", at: 4) == "3")
         try store.put("b", "2")  // 6
         try store.compact(at: 5)
         #expect(try backend.record(at: Revision(main: 3)) == nil)
-        #expect(try store.value("a", at: 4) == "3")
         #expect(try store.value("a") == "3")
         let kv = try store.range(KeyRange(key: .k("a"))).kvs[0]
         #expect(kv.version == 3 && kv.createRevision == 2, "versions and create revision survive compaction")

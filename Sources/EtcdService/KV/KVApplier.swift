@@ -30,14 +30,18 @@ struct KVApplier {
         return options
     }
 
-    func range(_ request: RangeRequest, in store: KVStore) throws(EtcdError) -> RangeResponse {
+    /// A read as of `readable`, the newest durable revision: later (not yet durable) revisions are "future".
+    func range(_ request: RangeRequest, in store: KVStore, at readable: Int64) throws(EtcdError) -> RangeResponse {
+        var options = Self.options(for: request)
+        if options.revision > readable { throw .futureRevision }
+        if options.revision <= 0 { options.revision = readable }
         let result: RangeResult
         do {
-            result = try store.range(KeyRange(key: request.key, rangeEnd: request.rangeEnd), options: Self.options(for: request))
+            result = try store.range(KeyRange(key: request.key, rangeEnd: request.rangeEnd), options: options)
         } catch {
             throw EtcdError(error)
         }
-        return response(for: result, request: request, revision: store.currentRevision, nested: false)
+        return response(for: result, request: request, revision: readable, nested: false)
     }
 
     private func response(for result: RangeResult, request: RangeRequest, revision: Int64, nested: Bool) -> RangeResponse {

@@ -12,17 +12,20 @@ public enum KVService {
             responder.respond(serve(bytes, as: RangeRequest.self) { (request) throws(EtcdError) in try store.range(request) })
         }
         router.registerUnary(service: serviceName, method: "Put") { bytes, _, responder in
-            responder.respond(serveWrite(bytes, limit: maxRequestBytes, as: PutRequest.self) { (request) throws(EtcdError) in try store.put(request) })
+            serveWrite(bytes, limit: maxRequestBytes, as: PutRequest.self, responder: responder) { store.put($0, reply: $1) }
         }
         router.registerUnary(service: serviceName, method: "DeleteRange") { bytes, _, responder in
-            responder.respond(
-                serveWrite(bytes, limit: maxRequestBytes, as: DeleteRangeRequest.self) { (request) throws(EtcdError) in try store.deleteRange(request) })
+            serveWrite(bytes, limit: maxRequestBytes, as: DeleteRangeRequest.self, responder: responder) {
+                store.deleteRange($0, reply: $1)
+            }
         }
         router.registerUnary(service: serviceName, method: "Txn") { bytes, _, responder in
-            responder.respond(serveWrite(bytes, limit: maxRequestBytes, as: TxnRequest.self) { (request) throws(EtcdError) in try store.txn(request) })
+            serveWrite(bytes, limit: maxRequestBytes, as: TxnRequest.self, responder: responder) { store.txn($0, reply: $1) }
         }
         router.registerUnary(service: serviceName, method: "Compact") { bytes, _, responder in
-            responder.respond(serve(bytes, as: CompactionRequest.self) { (request) throws(EtcdError) in try store.compact(request) })
+            serveWrite(bytes, limit: Int.max, as: CompactionRequest.self, responder: responder) {
+                store.compact($0, reply: $1)
+            }
         }
     }
 }
@@ -45,10 +48,27 @@ func serve<Request: ProtoDecodable, Response: ProtoEncodable>(
     }
 }
 
-/// ``serve(_:as:_:)`` for writes, which etcd limits to `--max-request-bytes`.
+/// Serves a write, which etcd limits to `--max-request-bytes` and which answers once it is durable: `body` gets the
+/// request and a reply callback that may run later, on another thread.
 func serveWrite<Request: ProtoDecodable, Response: ProtoEncodable>(
-    _ bytes: [UInt8], limit: Int, as type: Request.Type, _ body: (Request) throws(EtcdError) -> Response
-) -> Result<[UInt8], GRPCStatus> {
-    if bytes.count > limit { return .failure(EtcdError.requestTooLarge.status) }
-    return serve(bytes, as: type, body)
+    _ bytes: [UInt8], limit: Int, as type: Request.Type, responder: UnaryResponder,
+    _ body: (Request, @escaping @Sendable (Result<Response, EtcdError>) -> Void) -> Void
+) {
+    if bytes.count > limit {
+        responder.respond(.failure(EtcdError.requestTooLarge.status))
+        return
+    }
+    let request: Request
+    do {
+        request = try Request(protobufBytes: bytes)
+    } catch {
+        responder.respond(.failure(GRPCStatus(.internal, "grpc: error unmarshalling request: \(error)")))
+        return
+    }
+    body(request) { result in
+        switch result {
+        case .success(let response): responder.respond(.success(response.protobufBytes()))
+        case .failure(let error): responder.respond(.failure(error.status))
+        }
+    }
 }

@@ -7,10 +7,14 @@ public enum LeaseService {
 
     public static func register(into router: inout GRPCRouter, store: EtcdStore) {
         router.registerUnary(service: serviceName, method: "LeaseGrant") { bytes, _, responder in
-            responder.respond(serve(bytes, as: LeaseGrantRequest.self) { (r) throws(EtcdError) in try store.leaseGrant(r) })
+            serveWrite(bytes, limit: Int.max, as: LeaseGrantRequest.self, responder: responder) {
+                store.leaseGrant($0, reply: $1)
+            }
         }
         router.registerUnary(service: serviceName, method: "LeaseRevoke") { bytes, _, responder in
-            responder.respond(serve(bytes, as: LeaseRevokeRequest.self) { (r) throws(EtcdError) in try store.leaseRevoke(r) })
+            serveWrite(bytes, limit: Int.max, as: LeaseRevokeRequest.self, responder: responder) {
+                store.leaseRevoke($0, reply: $1)
+            }
         }
         router.registerUnary(service: serviceName, method: "LeaseTimeToLive") { bytes, _, responder in
             responder.respond(serve(bytes, as: LeaseTimeToLiveRequest.self) { (r) throws(EtcdError) in store.leaseTimeToLive(r) })

@@ -12,35 +12,59 @@ extension EtcdStore {
         }
     }
 
-    public func leaseGrant(_ request: LeaseGrantRequest) throws(EtcdError) -> LeaseGrantResponse {
-        try withLockedStore { store throws(EtcdError) in
-            do throws(LeaseError) {
-                let (id, ttl) = try lessor.grant(id: request.id, ttl: request.ttl)
-                return LeaseGrantResponse(header: identity.header(revision: store.currentRevision), id: id, ttl: ttl)
-            } catch {
-                throw Self.map(error)
-            }
+    /// Grants a lease; answers once the grant is durable.
+    public func leaseGrant(
+        _ request: LeaseGrantRequest, reply: @escaping @Sendable (Result<LeaseGrantResponse, EtcdError>) -> Void
+    ) {
+        lock.lock()
+        let granted: (id: Int64, ttl: Int64)
+        do throws(LeaseError) {
+            granted = try lessor.grant(id: request.id, ttl: request.ttl)
+        } catch {
+            lock.unlock()
+            reply(.failure(Self.map(error)))
+            return
         }
+        leaseJournal?.stageLeaseGrant(id: granted.id, ttl: granted.ttl)
+        stagedLeaseChange()
+        let response = LeaseGrantResponse(header: identity.header(revision: durableRevision), id: granted.id, ttl: granted.ttl)
+        let immediate = committed(events: []) { reply(.success(response)) }
+        lock.unlock()
+        immediate?()
     }
 
-    public func leaseRevoke(_ request: LeaseRevokeRequest) throws(EtcdError) -> LeaseRevokeResponse {
-        try withLockedStore { store throws(EtcdError) in
-            try revokeLocked(request.id, store: store)
-            return LeaseRevokeResponse(header: identity.header(revision: store.currentRevision))
+    /// Revokes a lease and deletes its keys in one revision; answers once that is durable.
+    public func leaseRevoke(
+        _ request: LeaseRevokeRequest, reply: @escaping @Sendable (Result<LeaseRevokeResponse, EtcdError>) -> Void
+    ) {
+        lock.lock()
+        let events: [Event]
+        do throws(EtcdError) {
+            events = try revokeLocked(request.id)
+        } catch {
+            lock.unlock()
+            reply(.failure(error))
+            return
         }
+        let revision = store.currentRevision
+        let response = LeaseRevokeResponse(header: identity.header(revision: revision))
+        let immediate = committed(events: events) { reply(.success(response)) }
+        lock.unlock()
+        immediate?()
     }
 
-    /// Revokes a lease and deletes its keys in one revision (so watchers see all the DELETEs together, in key
-    /// order). Lock held.
-    private func revokeLocked(_ id: Int64, store: KVStore) throws(EtcdError) {
+    /// Removes the lease and deletes its keys (sorted, so the DELETE events come in key order) in one write.
+    /// Returns the write's events. Lock held.
+    private func revokeLocked(_ id: Int64) throws(EtcdError) -> [Event] {
         let keys: [[UInt8]]
         do throws(LeaseError) { keys = try lessor.revoke(id) } catch { throw Self.map(error) }
-        guard !keys.isEmpty else { return }
+        leaseJournal?.stageLeaseRevoke(id: id)
+        stagedLeaseChange()
+        guard !keys.isEmpty else { return [] }
         let txn = store.beginWrite()
         do {
             for key in keys { try txn.deleteRange(KeyRange(key: key)) }
-            let outcome = try txn.commit()
-            if !outcome.events.isEmpty { watchHub.publish(revision: outcome.revision, events: outcome.events) }
+            return try txn.commit().events
         } catch {
             txn.discard()
             throw EtcdError(error)
@@ -49,16 +73,15 @@ extension EtcdStore {
 
     /// Renews a lease; an unknown or expired one answers TTL 0 (etcd's keep-alive does not fail).
     public func leaseKeepAlive(_ request: LeaseKeepAliveRequest) -> LeaseKeepAliveResponse {
-        withLockedStore { store in
-            let revision = store.currentRevision
-            return LeaseKeepAliveResponse(
-                header: identity.header(revision: revision), id: request.id, ttl: lessor.renew(request.id))
+        withLockedStore { _ in
+            LeaseKeepAliveResponse(
+                header: identity.header(revision: durableRevision), id: request.id, ttl: lessor.renew(request.id))
         }
     }
 
     public func leaseTimeToLive(_ request: LeaseTimeToLiveRequest) -> LeaseTimeToLiveResponse {
-        withLockedStore { store in
-            let header = identity.header(revision: store.currentRevision)
+        withLockedStore { _ in
+            let header = identity.header(revision: durableRevision)
             guard let info = lessor.timeToLive(request.id) else {
                 return LeaseTimeToLiveResponse(header: header, id: request.id, ttl: -1, grantedTTL: 0, keys: [])
             }
@@ -69,18 +92,19 @@ extension EtcdStore {
     }
 
     public func leaseLeases() -> LeaseLeasesResponse {
-        withLockedStore { store in
-            LeaseLeasesResponse(header: identity.header(revision: store.currentRevision), ids: lessor.ids)
-        }
+        withLockedStore { _ in LeaseLeasesResponse(header: identity.header(revision: durableRevision), ids: lessor.ids) }
     }
 
     /// Revokes every lease whose time ran out, each in its own revision. Called by a timer (etcd checks every
     /// 500 ms); finding them costs O(log n) per expired lease.
     public func revokeExpiredLeases() {
-        withLockedStore { store in
-            for id in lessor.expired() {
-                try? revokeLocked(id, store: store)
-            }
+        lock.lock()
+        var immediate: [@Sendable () -> Void] = []
+        for id in lessor.expired() {
+            guard let events = try? revokeLocked(id) else { continue }
+            if let run = committed(events: events, reply: {}) { immediate.append(run) }
         }
+        lock.unlock()
+        for run in immediate { run() }
     }
 }

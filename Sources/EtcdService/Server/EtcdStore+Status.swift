@@ -6,7 +6,7 @@ extension EtcdStore {
     /// and an estimate of the stored bytes.
     public func status() -> StatusResponse {
         withLockedStore { store in
-            let revision = store.currentRevision
+            let revision = durableRevision
             let size = Int64(store.estimatedSize)
             return StatusResponse(
                 header: identity.header(revision: revision), version: VigilVersion.etcdAPI, dbSize: size,

@@ -1,38 +1,67 @@
+import Dispatch
 import EtcdProto
 public import Lease
-import MVCC
-import Dispatch
+public import MVCC
 import NIOConcurrencyHelpers
 public import WatchHub
 
-/// The one owner of the MVCC store and of everything that must change atomically with it. Every request runs under
-/// its lock, so each sees and makes changes at one consistent revision; the committed events of each write are
-/// handed to ``commitObserver`` before the lock is released (as etcd's watchable store notifies under `s.mu`).
+/// The one owner of the MVCC store and of everything that must change atomically with it: leases, the watch hub,
+/// and durability bookkeeping. Every request runs under its lock, so each sees and makes changes at one
+/// consistent revision.
+///
+/// **Durability.** With a backend that stages commits (SQLite), a write is applied in memory under the lock, and
+/// its reply, its watch events and its visibility to reads all wait until the ``GroupCommitter`` has flushed it:
+/// reads see the durable revision, watchers hear only of durable revisions, and a client is told "done" only
+/// once its change is synced. Concurrent writes share one flush (group commit). With the in-memory backend all
+/// three happen at once.
 public final class EtcdStore: @unchecked Sendable {
-    /// Guards `store`; never held across I/O other than the backend's own commit.
-    private let lock = NIOLock()
+    /// Guards everything below that says so; never held across the backend's flush.
+    let lock = NIOLock()
     /// The key space. Guarded by `lock`.
-    private let store: KVStore
+    let store: KVStore
     /// etcd's request semantics over the store.
-    private let applier: KVApplier
+    let applier: KVApplier
     /// What every response header carries.
     public let identity: ClusterIdentity
     /// Every lease. Guarded by `lock`.
     let lessor: Lessor
-    /// Every watcher; told of each commit and compaction while the lock is held, so no watcher misses a
-    /// revision or sees one twice.
+    /// Where lease changes are made durable, if anywhere.
+    let leaseJournal: (any LeaseJournal)?
+    /// Every watcher; told of each durable revision and of compactions while the lock is held, so no watcher
+    /// misses a revision or sees one twice.
     public private(set) var watchHub: WatchHub!
+    /// Flushes a staging backend; nil for a backend that is durable at once.
+    private var committer: GroupCommitter?
+
+    /// The newest revision that is durable (and so visible to reads and watchers). Guarded by `lock`.
+    var durableRevision: Int64
+    /// Number of changes staged with the backend so far. Guarded by `lock`.
+    var stagedSequence: Int64 = 0
+    /// Writes applied but not yet durable, oldest first, with their events. Guarded by `lock`.
+    var notDurable: [(sequence: Int64, revision: Int64, events: [Event])] = []
+    /// Replies waiting for a flush, by the sequence number they need. Guarded by `lock`.
+    var waiters: [(sequence: Int64, reply: @Sendable () -> Void)] = []
 
     public init(
-        identity: ClusterIdentity, backend: any MVCCBackend = InMemoryBackend(),
-        watchConfiguration: WatchHubConfiguration = WatchHubConfiguration()
+        identity: ClusterIdentity, backend: any MVCCBackend = InMemoryBackend(), leaseJournal: (any LeaseJournal)? = nil,
+        storedLeases: [(id: Int64, ttl: Int64)] = [], watchConfiguration: WatchHubConfiguration = WatchHubConfiguration()
     ) throws {
         self.identity = identity
         let store = try KVStore(backend: backend)
         self.store = store
         let lessor = Lessor(clock: { Int64(DispatchTime.now().uptimeNanoseconds) })
         self.lessor = lessor
+        self.leaseJournal = leaseJournal
         self.applier = KVApplier(identity: identity, leaseExists: { lessor.contains($0) })
+        self.durableRevision = store.currentRevision
+        // After a restart every stored lease gets its full TTL again (as etcd does without checkpoints), and the
+        // keys that name it are attached to it.
+        for lease in storedLeases { _ = try? lessor.grant(id: lease.id, ttl: lease.ttl) }
+        if !storedLeases.isEmpty {
+            for kv in try store.range(KeyRange(key: [0], rangeEnd: [0])).kvs where kv.lease != 0 {
+                lessor.attach(kv.key, to: kv.lease)
+            }
+        }
         let history = StoreWatchHistory { [unowned self] range, maxBytes in
             try self.lock.withLock {
                 try StoreWatchHistory.readRevisions(from: self.store, range: range, maxBytes: maxBytes)
@@ -41,6 +70,14 @@ public final class EtcdStore: @unchecked Sendable {
         self.watchHub = WatchHub(
             currentRevision: store.currentRevision, compactRevision: store.compactRevision, history: history,
             encoder: WatchEventEncoding.encoder, configuration: watchConfiguration)
+        if backend.needsFlush {
+            committer = GroupCommitter(store: self, backend: backend)
+        }
+    }
+
+    /// Stops the committer after a last flush (graceful shutdown).
+    public func close() {
+        committer?.stop()
     }
 
     /// Runs `body` with exclusive access to the store.
@@ -50,42 +87,83 @@ public final class EtcdStore: @unchecked Sendable {
         return try body(store)
     }
 
-    /// The current revision.
-    public var currentRevision: Int64 { lock.withLock { store.currentRevision } }
+    /// The newest durable revision (what reads see).
+    public var currentRevision: Int64 { lock.withLock { durableRevision } }
+
+    // MARK: KV
 
     public func range(_ request: RangeRequest) throws(EtcdError) -> RangeResponse {
         try KVRequestValidation.check(request)
-        return try locked { () throws(EtcdError) in try applier.range(request, in: store) }
+        return try withLockedStore { (store) throws(EtcdError) in try applier.range(request, in: store, at: durableRevision) }
     }
 
-    public func put(_ request: PutRequest) throws(EtcdError) -> PutResponse {
-        try KVRequestValidation.check(request)
-        return try locked { () throws(EtcdError) in try publish(applier.put(request, in: store)) }
-    }
-
-    public func deleteRange(_ request: DeleteRangeRequest) throws(EtcdError) -> DeleteRangeResponse {
-        try KVRequestValidation.check(request)
-        return try locked { () throws(EtcdError) in try publish(applier.deleteRange(request, in: store)) }
-    }
-
-    public func txn(_ request: TxnRequest) throws(EtcdError) -> TxnResponse {
-        try KVRequestValidation.check(request)
-        return try locked { () throws(EtcdError) in try publish(applier.txn(request, in: store)) }
-    }
-
-    public func compact(_ request: CompactionRequest) throws(EtcdError) -> CompactionResponse {
-        try locked { () throws(EtcdError) in
-            let response = try applier.compact(request, in: store)
-            watchHub.compacted(at: store.compactRevision)
-            return response
+    public func put(_ request: PutRequest, reply: @escaping @Sendable (Result<PutResponse, EtcdError>) -> Void) {
+        write(reply) { () throws(EtcdError) in
+            try KVRequestValidation.check(request)
+            return try applier.put(request, in: store)
         }
     }
 
-    /// Keeps lease attachments in step with a write's events, hands the events to the watch hub (still under the
-    /// lock) and returns the write's response.
-    private func publish<Response>(_ result: (Response, [Event])) -> Response {
-        let events = result.1
-        guard !events.isEmpty else { return result.0 }
+    public func deleteRange(
+        _ request: DeleteRangeRequest, reply: @escaping @Sendable (Result<DeleteRangeResponse, EtcdError>) -> Void
+    ) {
+        write(reply) { () throws(EtcdError) in
+            try KVRequestValidation.check(request)
+            return try applier.deleteRange(request, in: store)
+        }
+    }
+
+    public func txn(_ request: TxnRequest, reply: @escaping @Sendable (Result<TxnResponse, EtcdError>) -> Void) {
+        write(reply) { () throws(EtcdError) in
+            try KVRequestValidation.check(request)
+            return try applier.txn(request, in: store)
+        }
+    }
+
+    public func compact(
+        _ request: CompactionRequest, reply: @escaping @Sendable (Result<CompactionResponse, EtcdError>) -> Void
+    ) {
+        lock.lock()
+        let response: CompactionResponse
+        do throws(EtcdError) {
+            // Only durable history may be compacted.
+            if request.revision > durableRevision { throw EtcdError.futureRevision }
+            response = try applier.compact(request, in: store)
+        } catch {
+            lock.unlock()
+            reply(.failure(error))
+            return
+        }
+        watchHub.compacted(at: store.compactRevision)
+        let mustWait = committer != nil && request.physical
+        if mustWait { waitForFlush { reply(.success(response)) } }
+        lock.unlock()
+        if !mustWait { reply(.success(response)) }
+    }
+
+    /// Applies a write under the lock, then replies once it is durable.
+    private func write<Response: Sendable>(
+        _ reply: @escaping @Sendable (Result<Response, EtcdError>) -> Void,
+        _ body: () throws(EtcdError) -> (Response, [Event])
+    ) {
+        lock.lock()
+        let result: (Response, [Event])
+        do throws(EtcdError) {
+            result = try body()
+        } catch {
+            lock.unlock()
+            reply(.failure(error))
+            return
+        }
+        let immediate = committed(events: result.1) { reply(.success(result.0)) }
+        lock.unlock()
+        immediate?()
+    }
+
+    /// Bookkeeping after a write under the lock: lease attachments follow the write's events; then either the write
+    /// is durable already (the events go to watchers now and `reply` is returned for the caller to run after
+    /// unlocking), or it waits for the committer, which publishes and replies. Lock held.
+    func committed(events: [Event], reply: @escaping @Sendable () -> Void) -> (@Sendable () -> Void)? {
         for event in events {
             if let previous = event.prevKV, previous.lease != 0, event.kind == .delete || previous.lease != event.kv.lease {
                 lessor.detach(event.kv.key, from: previous.lease)
@@ -94,13 +172,53 @@ public final class EtcdStore: @unchecked Sendable {
                 lessor.attach(event.kv.key, to: event.kv.lease)
             }
         }
-        watchHub.publish(revision: store.currentRevision, events: events)
-        return result.0
+        guard committer != nil else {
+            if !events.isEmpty {
+                durableRevision = store.currentRevision
+                watchHub.publish(revision: store.currentRevision, events: events)
+            }
+            return reply
+        }
+        if !events.isEmpty {
+            stagedSequence += 1
+            notDurable.append((stagedSequence, store.currentRevision, events))
+        }
+        waitForFlush(reply)
+        return nil
     }
 
-    private func locked<T>(_ body: () throws(EtcdError) -> T) throws(EtcdError) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body()
+    /// Queues `reply` to run once everything staged so far is durable. Lock held; with no committer, runs it now.
+    func waitForFlush(_ reply: @escaping @Sendable () -> Void) {
+        guard let committer else {
+            reply()
+            return
+        }
+        waiters.append((stagedSequence, reply))
+        committer.signal()
+    }
+
+    /// Records that a lease change was staged with the backend. Lock held.
+    func stagedLeaseChange() {
+        if committer != nil { stagedSequence += 1 }
+    }
+
+    /// Called by the committer after a flush covered every change up to `sequence` (the store's revision then
+    /// being `revision`): makes it visible, tells watchers, and returns the replies now due. Lock held.
+    func flushed(through sequence: Int64) -> [@Sendable () -> Void] {
+        var index = 0
+        while index < notDurable.count && notDurable[index].sequence <= sequence {
+            let write = notDurable[index]
+            durableRevision = write.revision
+            watchHub.publish(revision: write.revision, events: write.events)
+            index += 1
+        }
+        notDurable.removeFirst(index)
+        var due: [@Sendable () -> Void] = []
+        var kept: [(sequence: Int64, reply: @Sendable () -> Void)] = []
+        for waiter in waiters {
+            if waiter.sequence <= sequence { due.append(waiter.reply) } else { kept.append(waiter) }
+        }
+        waiters = kept
+        return due
     }
 }

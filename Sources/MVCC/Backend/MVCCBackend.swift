@@ -1,8 +1,10 @@
 /// Where the store keeps its revision log and the little it needs to restart. The narrow seam between the MVCC logic
 /// (key index, revisions, compaction rules) and durable storage: in-memory now, SQLite and PostgreSQL later.
 ///
-/// The store calls it while holding exclusive access, one call at a time; a backend need not lock on its own
-/// account. A write is acknowledged to clients only after ``commit(revision:records:)`` returns.
+/// The store calls it while holding exclusive access, one call at a time. A backend is either durable at once
+/// (``needsFlush`` false: a commit is done when ``commit(revision:records:)`` returns) or stages commits and makes
+/// them durable in order, many at a time, in ``flush()`` (group commit), which one committer thread calls without
+/// the store's lock; writes are acknowledged to clients only once a flush covered them.
 public protocol MVCCBackend: AnyObject {
     /// What a backend found at start: every record since the compaction point, and the two counters.
     func load() throws(MVCCError) -> BackendSnapshot
@@ -22,6 +24,22 @@ public protocol MVCCBackend: AnyObject {
 
     /// Roughly how many bytes the stored records take (`Maintenance.Status`'s dbSize).
     var estimatedSize: Int { get }
+
+    /// Whether commits only become durable in ``flush()``.
+    var needsFlush: Bool { get }
+
+    /// Makes every staged commit and compaction durable, in order, with one sync. Returns the newest revision now
+    /// durable, or nil when nothing was staged.
+    func flush() throws(MVCCError) -> Int64?
+
+    /// Whether anything still waits for a flush (compaction deletes its rows a batch per flush).
+    var hasStagedWork: Bool { get }
+}
+
+extension MVCCBackend {
+    public var needsFlush: Bool { false }
+    public func flush() throws(MVCCError) -> Int64? { nil }
+    public var hasStagedWork: Bool { false }
 }
 
 /// The state a backend hands the store at start.

@@ -1,0 +1,37 @@
+import Foundation
+
+/// The `--data-dir`: created if missing, checked to be writable, and locked so that a second Vigil cannot use it at
+/// the same time. The lock is held for the life of the process.
+public final class DataDirectory {
+    public let path: String
+    /// The open lock file; the kernel drops the lock when the process ends.
+    private let lockDescriptor: Int32
+
+    /// Why a data directory cannot be used.
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(path: String) throws(Failure) {
+        self.path = path
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw Failure(description: "cannot create data directory \(path): \(error.localizedDescription)")
+        }
+        guard access(path, W_OK) == 0 else {
+            throw Failure(description: "data directory \(path) is not writable")
+        }
+        let descriptor = open(path + "/vigil.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw Failure(description: "cannot open \(path)/vigil.lock: \(String(cString: strerror(errno)))")
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw Failure(description: "data directory \(path) is in use by another vigil process")
+        }
+        lockDescriptor = descriptor
+    }
+
+    deinit { close(lockDescriptor) }
+}

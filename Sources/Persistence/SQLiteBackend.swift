@@ -1,0 +1,313 @@
+public import Lease
+public import MVCC
+import NIOConcurrencyHelpers
+
+/// The embedded durable backend: the revision log in SQLite (WAL mode, full sync) under `--data-dir`, with group
+/// commit.
+///
+/// Schema (shared in spirit with a later PostgreSQL backend): `revisions` holds one row per change (main and sub
+/// revision, key, value, create revision, version, lease, tombstone); `meta` holds the counters and the cluster
+/// identity; `leases` holds lease IDs and TTLs.
+///
+/// Commits are staged in memory (and readable at once from there); ``flush()``, run by one committer thread,
+/// writes everything staged in one SQLite transaction and one sync, so concurrent writes share a sync. Compaction
+/// deletes its rows a bounded batch per flush, so it never stalls writes behind one huge transaction.
+public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable {
+    /// What a flush has to write, in order.
+    private enum Operation {
+        case records(revision: Int64, [RevisionRecord])
+        case compact(revision: Int64)
+        case grantLease(id: Int64, ttl: Int64)
+        case revokeLease(id: Int64)
+    }
+
+    /// The connection the committer writes through. Used only by `flush()` (one thread) and `init`.
+    private let writer: SQLiteDatabase
+    /// The connection reads go through. Guarded by the store's lock (the caller's).
+    private let reader: SQLiteDatabase
+    private let insertRecord: SQLiteStatement
+    private let deleteRecord: SQLiteStatement
+    private let setMeta: SQLiteStatement
+    private let insertLease: SQLiteStatement
+    private let deleteLease: SQLiteStatement
+    private let selectRecord: SQLiteStatement
+    private let selectRange: SQLiteStatement
+
+    /// Guards the staging fields below, shared by the store's thread and the committer.
+    private let staging = NIOLock()
+    /// Operations not yet handed to a flush. Guarded by `staging`.
+    private var staged: [Operation] = []
+    /// Records staged or being flushed, readable before they reach SQLite. Guarded by `staging`.
+    private var unflushed: [Revision: RevisionRecord] = [:]
+    /// Rows compaction dropped that are still to be deleted, a batch per flush. Guarded by `staging`.
+    private var pendingDeletes: [Revision] = []
+    /// Rows deleted per flush at most.
+    private let deleteBatch = 10_000
+
+    /// Bytes of records written (estimate). Guarded by `staging`.
+    private var bytes = 0
+
+    /// The cluster and member IDs stored with the data (made on first start).
+    public let clusterID: UInt64
+    public let memberID: UInt64
+    /// Leases found at start (ID, TTL).
+    public let storedLeases: [(id: Int64, ttl: Int64)]
+
+    /// The schema this build writes; a database with another is refused.
+    static let schemaVersion: Int64 = 1
+    /// `PRAGMA application_id`: marks the file as Vigil's ("VIGL").
+    static let applicationID: Int64 = 0x5649_474C
+
+    /// Opens or creates `directory/vigil.db`.
+    ///
+    /// - Throws: ``SQLiteError`` when the file cannot be opened or created, or is not a Vigil database of this
+    ///   schema (a foreign or corrupt file is refused, never overwritten).
+    public init(directory: String) throws(SQLiteError) {
+        let path = directory + "/vigil.db"
+        writer = try SQLiteDatabase(path: path, create: true)
+        let foreign = try Self.checkIdentity(writer)
+        if foreign { throw SQLiteError(code: 26, message: "not a Vigil database", context: "opening \(path)") }
+        try writer.execute("PRAGMA journal_mode=WAL")
+        try writer.execute("PRAGMA synchronous=FULL")
+        try writer.execute(
+            """
+            CREATE TABLE IF NOT EXISTS revisions (
+                main INTEGER NOT NULL, sub INTEGER NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,
+                create_revision INTEGER NOT NULL, version INTEGER NOT NULL, lease INTEGER NOT NULL,
+                tombstone INTEGER NOT NULL, PRIMARY KEY (main, sub)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS leases (id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL);
+            PRAGMA application_id=\(Self.applicationID);
+            """)
+        let metaRead = try writer.prepare("SELECT value FROM meta WHERE name = ?")
+        func meta(_ name: String) throws(SQLiteError) -> Int64? {
+            metaRead.bind(1, name)
+            defer { metaRead.reset() }
+            return try metaRead.step() ? metaRead.int64(0) : nil
+        }
+        setMeta = try writer.prepare("INSERT INTO meta(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value")
+        if let version = try meta("schema_version"), version != Self.schemaVersion {
+            throw SQLiteError(code: 0, message: "schema version \(version), this build reads \(Self.schemaVersion)",
+                context: "opening \(path)")
+        }
+        var generator = SystemRandomNumberGenerator()
+        let cluster = try meta("cluster_id").map { UInt64(bitPattern: $0) } ?? UInt64.random(in: 1...UInt64.max, using: &generator)
+        let member = try meta("member_id").map { UInt64(bitPattern: $0) } ?? UInt64.random(in: 1...UInt64.max, using: &generator)
+        clusterID = cluster
+        memberID = member
+        try writer.execute("BEGIN IMMEDIATE")
+        for (name, value) in [("schema_version", Self.schemaVersion), ("cluster_id", Int64(bitPattern: cluster)),
+                              ("member_id", Int64(bitPattern: member))] {
+            setMeta.bind(1, name)
+            setMeta.bind(2, value)
+            try setMeta.run()
+        }
+        try writer.execute("COMMIT")
+
+        insertRecord = try writer.prepare(
+            "INSERT OR REPLACE INTO revisions(main, sub, key, value, create_revision, version, lease, tombstone) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        deleteRecord = try writer.prepare("DELETE FROM revisions WHERE main = ? AND sub = ?")
+        insertLease = try writer.prepare("INSERT OR REPLACE INTO leases(id, ttl) VALUES (?, ?)")
+        deleteLease = try writer.prepare("DELETE FROM leases WHERE id = ?")
+
+        let leaseRows = try writer.prepare("SELECT id, ttl FROM leases ORDER BY id")
+        var leases: [(Int64, Int64)] = []
+        while try leaseRows.step() { leases.append((leaseRows.int64(0), leaseRows.int64(1))) }
+        storedLeases = leases
+
+        reader = try SQLiteDatabase(path: path, create: false)
+        selectRecord = try reader.prepare(
+            "SELECT key, value, create_revision, version, lease, tombstone FROM revisions WHERE main = ? AND sub = ?")
+        selectRange = try reader.prepare(
+            "SELECT main, sub, key, value, create_revision, version, lease, tombstone FROM revisions WHERE main BETWEEN ? AND ? ORDER BY main, sub")
+    }
+
+    /// Whether the file is some other SQLite database (an application ID that is not Vigil's, or tables without it).
+    private static func checkIdentity(_ db: SQLiteDatabase) throws(SQLiteError) -> Bool {
+        let idQuery = try db.prepare("PRAGMA application_id")
+        _ = try idQuery.step()
+        let id = idQuery.int64(0)
+        idQuery.reset()
+        if id == applicationID { return false }
+        if id != 0 { return true }
+        let tables = try db.prepare("SELECT count(*) FROM sqlite_master")
+        _ = try tables.step()
+        return tables.int64(0) != 0
+    }
+
+    private static func record(_ statement: SQLiteStatement, main: Int64, sub: Int64, offset: Int32) -> RevisionRecord {
+        let tombstone = statement.int64(offset + 5) != 0
+        let kv = KeyValue(
+            key: statement.bytes(offset), createRevision: statement.int64(offset + 2), modRevision: main,
+            version: statement.int64(offset + 3), value: statement.bytes(offset + 1), lease: statement.int64(offset + 4))
+        return RevisionRecord(revision: Revision(main: main, sub: sub), kv: kv, isTombstone: tombstone)
+    }
+
+    // MARK: MVCCBackend
+
+    public var needsFlush: Bool { true }
+
+    public func load() throws(MVCCError) -> BackendSnapshot {
+        do {
+            let all = try reader.prepare(
+                "SELECT main, sub, key, value, create_revision, version, lease, tombstone FROM revisions ORDER BY main, sub")
+            var records: [RevisionRecord] = []
+            var size = 0
+            while try all.step() {
+                let record = Self.record(all, main: all.int64(0), sub: all.int64(1), offset: 2)
+                size += record.kv.key.count + record.kv.value.count + 64
+                records.append(record)
+            }
+            let meta = try reader.prepare("SELECT name, value FROM meta")
+            var current: Int64 = 1
+            var compact: Int64 = -1
+            while try meta.step() {
+                switch meta.text(0) {
+                case "current_revision": current = meta.int64(1)
+                case "compact_revision": compact = meta.int64(1)
+                default: break
+                }
+            }
+            staging.withLock { bytes = size }
+            return BackendSnapshot(records: records, currentRevision: max(current, records.last?.revision.main ?? 1),
+                compactRevision: compact)
+        } catch {
+            throw .backend("\(error)")
+        }
+    }
+
+    public func commit(revision: Int64, records: [RevisionRecord]) throws(MVCCError) {
+        staging.withLock {
+            staged.append(.records(revision: revision, records))
+            for record in records { unflushed[record.revision] = record }
+        }
+    }
+
+    public func record(at revision: Revision) throws(MVCCError) -> RevisionRecord? {
+        if let record = staging.withLock({ unflushed[revision] }) { return record }
+        do {
+            selectRecord.bind(1, revision.main)
+            selectRecord.bind(2, revision.sub)
+            defer { selectRecord.reset() }
+            guard try selectRecord.step() else { return nil }
+            return Self.record(selectRecord, main: revision.main, sub: revision.sub, offset: 0)
+        } catch {
+            throw .backend("\(error)")
+        }
+    }
+
+    public func records(mainRevisions range: ClosedRange<Int64>) throws(MVCCError) -> [RevisionRecord] {
+        var found: [Revision: RevisionRecord] = [:]
+        do {
+            selectRange.bind(1, range.lowerBound)
+            selectRange.bind(2, range.upperBound)
+            defer { selectRange.reset() }
+            while try selectRange.step() {
+                let record = Self.record(selectRange, main: selectRange.int64(0), sub: selectRange.int64(1), offset: 2)
+                found[record.revision] = record
+            }
+        } catch {
+            throw .backend("\(error)")
+        }
+        staging.withLock {
+            for (revision, record) in unflushed where range.contains(revision.main) { found[revision] = record }
+        }
+        return found.values.sorted { $0.revision < $1.revision }
+    }
+
+    public func compact(at revision: Int64, dropping dropped: [Revision]) throws(MVCCError) {
+        staging.withLock {
+            staged.append(.compact(revision: revision))
+            pendingDeletes += dropped
+        }
+    }
+
+    public var estimatedSize: Int { staging.withLock { bytes } }
+
+    // MARK: Leases
+
+    /// Stages a lease grant; durable with the next flush.
+    public func stageLeaseGrant(id: Int64, ttl: Int64) {
+        staging.withLock { staged.append(.grantLease(id: id, ttl: ttl)) }
+    }
+
+    /// Stages a lease removal; durable with the next flush.
+    public func stageLeaseRevoke(id: Int64) {
+        staging.withLock { staged.append(.revokeLease(id: id)) }
+    }
+
+    /// Whether anything waits for a flush.
+    public var hasStagedWork: Bool { staging.withLock { !staged.isEmpty || !pendingDeletes.isEmpty } }
+
+    // MARK: Group commit
+
+    public func flush() throws(MVCCError) -> Int64? {
+        let (operations, deletes) = staging.withLock { () -> ([Operation], ArraySlice<Revision>) in
+            let operations = staged
+            staged.removeAll(keepingCapacity: true)
+            let count = min(deleteBatch, pendingDeletes.count)
+            let deletes = pendingDeletes.prefix(count)
+            pendingDeletes.removeFirst(count)
+            return (operations, deletes)
+        }
+        guard !operations.isEmpty || !deletes.isEmpty else { return nil }
+        var newest: Int64?
+        var written = 0
+        do {
+            try writer.execute("BEGIN IMMEDIATE")
+            for operation in operations {
+                switch operation {
+                case .records(let revision, let records):
+                    for record in records {
+                        insertRecord.bind(1, record.revision.main)
+                        insertRecord.bind(2, record.revision.sub)
+                        insertRecord.bind(3, record.kv.key)
+                        insertRecord.bind(4, record.kv.value)
+                        insertRecord.bind(5, record.kv.createRevision)
+                        insertRecord.bind(6, record.kv.version)
+                        insertRecord.bind(7, record.kv.lease)
+                        insertRecord.bind(8, record.isTombstone ? 1 : 0)
+                        try insertRecord.run()
+                        written += record.kv.key.count + record.kv.value.count + 64
+                    }
+                    newest = revision
+                case .compact(let revision):
+                    try setMetaValue("compact_revision", revision)
+                case .grantLease(let id, let ttl):
+                    insertLease.bind(1, id)
+                    insertLease.bind(2, ttl)
+                    try insertLease.run()
+                case .revokeLease(let id):
+                    deleteLease.bind(1, id)
+                    try deleteLease.run()
+                }
+            }
+            for revision in deletes {
+                deleteRecord.bind(1, revision.main)
+                deleteRecord.bind(2, revision.sub)
+                try deleteRecord.run()
+            }
+            if let newest { try setMetaValue("current_revision", newest) }
+            try writer.execute("COMMIT")
+        } catch {
+            try? writer.execute("ROLLBACK")
+            throw .backend("\(error)")
+        }
+        staging.withLock {
+            bytes += written
+            for operation in operations {
+                if case .records(_, let records) = operation {
+                    for record in records { unflushed[record.revision] = nil }
+                }
+            }
+            bytes -= deletes.count * 64
+        }
+        return newest
+    }
+
+    private func setMetaValue(_ name: String, _ value: Int64) throws(SQLiteError) {
+        setMeta.bind(1, name)
+        setMeta.bind(2, value)
+        try setMeta.run()
+    }
+}
