@@ -69,6 +69,8 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
         if foreign { throw SQLiteError(code: 26, message: "not a Vigil database", context: "opening \(path)") }
         try writer.execute("PRAGMA journal_mode=WAL")
         try writer.execute("PRAGMA synchronous=FULL")
+        // Checkpoints run after the replies of a flush went out (``checkpointIfNeeded()``), not inside a commit.
+        try writer.execute("PRAGMA wal_autocheckpoint=0")
         try writer.execute(
             """
             CREATE TABLE IF NOT EXISTS revisions (
@@ -287,7 +289,8 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
                 deleteRecord.bind(2, revision.sub)
                 try deleteRecord.run()
             }
-            if let newest { try setMetaValue("current_revision", newest) }
+            // The current revision needs no row of its own: it is the newest row's (compaction always keeps
+            // the newest revision), which spares every flush a page write.
             try writer.execute("COMMIT")
         } catch {
             try? writer.execute("ROLLBACK")
@@ -303,6 +306,18 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
             bytes -= deletes.count * 64
         }
         return newest
+    }
+
+    /// Flushes since the last checkpoint. Used only by the committer thread.
+    private var flushesSinceCheckpoint = 0
+
+    /// Copies the write-ahead log back into the database now and then, so the log stays small. Called by the
+    /// committer after it has acknowledged a flush, so no write waits for it.
+    public func checkpointIfNeeded() {
+        flushesSinceCheckpoint += 1
+        guard flushesSinceCheckpoint >= 500 else { return }
+        flushesSinceCheckpoint = 0
+        try? writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
     }
 
     private func setMetaValue(_ name: String, _ value: Int64) throws(SQLiteError) {

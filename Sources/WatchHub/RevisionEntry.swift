@@ -6,22 +6,26 @@ public import MVCC
 final class RevisionEntry {
     let revision: Int64
     let events: [Event]
-    /// `events` encoded without prev_kv.
-    let encoded: [[UInt8]]
+    /// `events` encoded without prev_kv, made on first need (a revision no watcher wants is never encoded).
+    private var encoded: [[UInt8]]?
     /// `events` encoded with prev_kv, made on first need.
     private var encodedWithPrev: [[UInt8]]?
-    /// Bytes held, for the log's budget.
+    /// Bytes held, for the log's budget (an estimate from the raw keys and values).
     let size: Int
 
-    init(revision: Int64, events: [Event], encoder: EventEncoder) {
+    init(revision: Int64, events: [Event]) {
         self.revision = revision
         self.events = events
-        self.encoded = events.map { encoder($0, false) }
-        self.size = encoded.reduce(64) { $0 + $1.count }
+        self.size = events.reduce(64) {
+            $0 + 32 + $1.kv.key.count + $1.kv.value.count + ($1.prevKV.map { $0.key.count + $0.value.count + 32 } ?? 0)
+        }
     }
 
     func bytes(_ index: Int, prevKV: Bool, encoder: EventEncoder) -> [UInt8] {
-        guard prevKV, events[index].prevKV != nil else { return encoded[index] }
+        guard prevKV, events[index].prevKV != nil else {
+            if encoded == nil { encoded = events.map { encoder($0, false) } }
+            return encoded![index]
+        }
         if encodedWithPrev == nil { encodedWithPrev = events.map { encoder($0, true) } }
         return encodedWithPrev![index]
     }

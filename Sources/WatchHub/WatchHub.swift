@@ -189,7 +189,7 @@ public final class WatchHub: @unchecked Sendable {
 
     /// A committed revision: match its events against the caught-up watchers and queue their responses.
     public func publish(revision: Int64, events: [Event]) {
-        let entry = RevisionEntry(revision: revision, events: events, encoder: encoder)
+        let entry = RevisionEntry(revision: revision, events: events)
         lock.withLock {
             head = revision
             log.append(entry)
@@ -309,7 +309,7 @@ public final class WatchHub: @unchecked Sendable {
                     cancelCompacted(watcher)
                     return
                 }
-                let entries = read.revisions.map { RevisionEntry(revision: $0.0, events: $0.1, encoder: encoder) }
+                let entries = read.revisions.map { RevisionEntry(revision: $0.0, events: $0.1) }
                 deliverBatch(to: watcher, from: entries, coveredThrough: read.through)
             }
             return true

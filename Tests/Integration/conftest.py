@@ -43,9 +43,9 @@ def port_open(port):
 class VigilProcess:
     """A running `vigil`, its address, and its captured log."""
 
-    def __init__(self, extra_args=()):
-        self.port = free_port()
-        self.data_dir = tempfile.mkdtemp(prefix="vigil-test-")
+    def __init__(self, extra_args=(), data_dir=None, port=None):
+        self.port = port or free_port()
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="vigil-test-")
         self.log = tempfile.NamedTemporaryFile(prefix="vigil-log-", suffix=".txt", delete=False)
         self.args = [VIGIL_BIN, "--listen-client-urls", f"http://127.0.0.1:{self.port}",
                      "--data-dir", self.data_dir, "--experimental-diagnostic-service", *extra_args]

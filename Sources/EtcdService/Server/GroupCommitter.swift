@@ -17,6 +17,9 @@ final class GroupCommitter: @unchecked Sendable {
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
     private let logger = Logger(label: "vigil.commit")
+    /// Flush statistics for the debug log. Used only by the committer thread.
+    private var flushCount: UInt64 = 0
+    private var flushNanoseconds: UInt64 = 0
 
     init(store: EtcdStore, backend: any MVCCBackend) {
         self.store = store
@@ -55,9 +58,17 @@ final class GroupCommitter: @unchecked Sendable {
 
             // Everything staged up to this sequence number is handed to this flush.
             let target = store.lock.withLock { store.stagedSequence }
+            let started = DispatchTime.now().uptimeNanoseconds
             do {
                 _ = try backend.flush()
                 failures = 0
+                flushNanoseconds += DispatchTime.now().uptimeNanoseconds - started
+                flushCount += 1
+                if flushCount % 2000 == 0 {
+                    logger.debug("group commit", metadata: [
+                        "flushes": "\(flushCount)", "mean_flush_us": "\(flushNanoseconds / flushCount / 1000)",
+                    ])
+                }
             } catch {
                 // Nothing is acknowledged: the writes stay pending and the flush is retried.
                 failures += 1
@@ -68,6 +79,7 @@ final class GroupCommitter: @unchecked Sendable {
             }
             let due = store.lock.withLock { store.flushed(through: target) }
             for reply in due { reply() }
+            backend.checkpointIfNeeded()
             if backend.hasStagedWork { signal() }
             if !keepRunning {
                 if backend.hasStagedWork { continue }

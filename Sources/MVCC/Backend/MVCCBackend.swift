@@ -34,12 +34,16 @@ public protocol MVCCBackend: AnyObject {
 
     /// Whether anything still waits for a flush (compaction deletes its rows a batch per flush).
     var hasStagedWork: Bool { get }
+
+    /// Housekeeping after a flush was acknowledged (SQLite: checkpoint the write-ahead log now and then).
+    func checkpointIfNeeded()
 }
 
 extension MVCCBackend {
     public var needsFlush: Bool { false }
     public func flush() throws(MVCCError) -> Int64? { nil }
     public var hasStagedWork: Bool { false }
+    public func checkpointIfNeeded() {}
 }
 
 /// The state a backend hands the store at start.
