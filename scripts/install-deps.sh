@@ -9,7 +9,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mode=${1:-test}
 
-build_packages=(libnghttp2-dev libprotobuf-c-dev pkgconf)
+build_packages=(libnghttp2-dev libprotobuf-c-dev libsqlite3-dev pkgconf)
 test_packages=(protobuf-c-compiler protobuf-compiler etcd-client etcd-server nghttp2-client python3-venv)
 packages=("${build_packages[@]}")
 [ "$mode" = test ] && packages+=("${test_packages[@]}")

@@ -51,6 +51,21 @@ struct VigilCommand: AsyncParsableCommand {
     var progressNotifyInterval: DurationFlag = DurationFlag(milliseconds: 600_000)
 
     @Option(
+        name: .customLong("auto-compaction-mode"),
+        help: "Interpret --auto-compaction-retention as a duration ('periodic') or a revision count ('revision').")
+    var autoCompactionMode = "periodic"
+
+    @Option(
+        name: .customLong("auto-compaction-retention"),
+        help: "Auto compaction retention: a duration for 'periodic' (e.g. 1h, 30m; a bare number means hours), a revision count for 'revision'. 0 disables it.")
+    var autoCompactionRetention = "0"
+
+    @Option(
+        name: .customLong("quota-backend-bytes"),
+        help: "Raise the NOSPACE error ('etcdserver: mvcc: database space exceeded') above this many stored bytes (0: the 2 GiB default).")
+    var quotaBackendBytes: Int = 0
+
+    @Option(
         name: .customLong("experimental-backend"),
         help: .hidden)
     var backend = "sqlite"
@@ -64,10 +79,33 @@ struct VigilCommand: AsyncParsableCommand {
         guard maxRequestBytes > 0 else {
             throw ValidationError("--max-request-bytes must be positive")
         }
+        _ = try compactionMode()
+        guard quotaBackendBytes >= 0 else { throw ValidationError("--quota-backend-bytes must not be negative") }
         guard LogLevelName.parse(logLevel) != nil else {
             throw ValidationError("--log-level must be one of debug, info, warn, error, panic, fatal (got \"\(logLevel)\")")
         }
         _ = try listenAddresses()
+    }
+
+    /// The auto-compaction settings, or nil when it is off.
+    func compactionMode() throws -> AutoCompactor.Mode? {
+        switch autoCompactionMode {
+        case "periodic":
+            if let hours = Int64(autoCompactionRetention) {
+                return hours == 0 ? nil : .periodic(retentionMilliseconds: hours * 3_600_000)
+            }
+            guard let duration = DurationFlag(argument: autoCompactionRetention), duration.milliseconds >= 0 else {
+                throw ValidationError("--auto-compaction-retention: invalid duration \"\(autoCompactionRetention)\"")
+            }
+            return duration.milliseconds == 0 ? nil : .periodic(retentionMilliseconds: Int64(duration.milliseconds))
+        case "revision":
+            guard let count = Int64(autoCompactionRetention), count >= 0 else {
+                throw ValidationError("--auto-compaction-retention: a revision count is expected in revision mode")
+            }
+            return count == 0 ? nil : .revision(retain: count)
+        default:
+            throw ValidationError("--auto-compaction-mode must be periodic or revision")
+        }
     }
 
     private func listenAddresses() throws -> [GRPCServer.ListenAddress] {
@@ -95,6 +133,8 @@ struct VigilCommand: AsyncParsableCommand {
         configuration.maxReceiveMessageLength = maxRequestBytes + 512 * 1024
 
         let store = try openStore(logger: logger)
+        // etcd's default quota is 2 GiB.
+        store.quotaBytes = quotaBackendBytes == 0 ? 2 << 30 : quotaBackendBytes
         var router = GRPCRouter()
         HealthService.register(into: &router)
         KVService.register(into: &router, store: store, maxRequestBytes: maxRequestBytes)
@@ -135,7 +175,12 @@ struct VigilCommand: AsyncParsableCommand {
             _ in store.revokeExpiredLeases()
         }
 
+        let compactor = try compactionMode().map {
+            AutoCompactor(store: store, mode: $0, eventLoop: group.next(), logger: logger)
+        }
+
         let signal = await signals.next()
+        compactor?.stop()
         leaseTimer.cancel()
         logger.info("received signal; shutting down gracefully", metadata: ["signal": "\(signal)"])
         await server.shutDownGracefully()

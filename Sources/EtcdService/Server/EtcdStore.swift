@@ -39,6 +39,8 @@ public final class EtcdStore: @unchecked Sendable {
     var stagedSequence: Int64 = 0
     /// Writes applied but not yet durable, oldest first, with their events. Guarded by `lock`.
     var notDurable: [(sequence: Int64, revision: Int64, events: [Event])] = []
+    /// `--quota-backend-bytes`: above this many stored bytes, writes that add data are refused (0: no quota).
+    public var quotaBytes: Int = 0
     /// Replies waiting for a flush, by the sequence number they need. Guarded by `lock`.
     var waiters: [(sequence: Int64, reply: @Sendable () -> Void)] = []
 
@@ -97,9 +99,16 @@ public final class EtcdStore: @unchecked Sendable {
         return try withLockedStore { (store) throws(EtcdError) in try applier.range(request, in: store, at: durableRevision) }
     }
 
+    /// etcd's NOSPACE: once the store holds more than the quota, writes that add data fail until compaction
+    /// frees room (deletes and compaction still work). Lock held.
+    private func checkQuota() throws(EtcdError) {
+        if quotaBytes > 0 && store.estimatedSize > quotaBytes { throw .noSpace }
+    }
+
     public func put(_ request: PutRequest, reply: @escaping @Sendable (Result<PutResponse, EtcdError>) -> Void) {
         write(reply) { () throws(EtcdError) in
             try KVRequestValidation.check(request)
+            try checkQuota()
             return try applier.put(request, in: store)
         }
     }
@@ -116,6 +125,11 @@ public final class EtcdStore: @unchecked Sendable {
     public func txn(_ request: TxnRequest, reply: @escaping @Sendable (Result<TxnResponse, EtcdError>) -> Void) {
         write(reply) { () throws(EtcdError) in
             try KVRequestValidation.check(request)
+            if request.success.contains(where: { if case .put = $0 { true } else { false } })
+                || request.failure.contains(where: { if case .put = $0 { true } else { false } })
+            {
+                try checkQuota()
+            }
             return try applier.txn(request, in: store)
         }
     }

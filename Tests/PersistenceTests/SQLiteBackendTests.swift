@@ -1,0 +1,122 @@
+import Foundation
+import MVCC
+import Persistence
+import Testing
+
+@Suite("SQLite backend")
+struct SQLiteBackendTests {
+    private func temporaryDirectory() -> String {
+        let path = NSTemporaryDirectory() + "vigil-sqlite-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test("staged commits are readable at once and survive reopening once flushed")
+    func stageFlushReload() throws {
+        let directory = temporaryDirectory()
+        let identity: (UInt64, UInt64)
+        do {
+            let backend = try SQLiteBackend(directory: directory)
+            identity = (backend.clusterID, backend.memberID)
+            let store = try KVStore(backend: backend)
+            let txn = store.beginWrite()
+            try txn.put(key: [1], value: [10], lease: 0)
+            try txn.put(key: [2], value: [20], lease: 7)
+            _ = try txn.commit()
+            let delete = store.beginWrite()
+            try delete.deleteRange(KeyRange(key: [1]))
+            _ = try delete.commit()
+            // Readable before the flush.
+            #expect(try store.range(KeyRange(key: [2])).kvs.first?.value == [20])
+            #expect(try backend.flush() == 3)
+            #expect(try backend.flush() == nil, "nothing left to flush")
+        }
+        let reopened = try SQLiteBackend(directory: directory)
+        #expect((reopened.clusterID, reopened.memberID) == identity, "IDs are stored with the data")
+        let store = try KVStore(backend: reopened)
+        #expect(store.currentRevision == 3)
+        #expect(try store.range(KeyRange(key: [0], rangeEnd: [0])).kvs.map(\.key) == [[2]])
+        #expect(try store.range(KeyRange(key: [2])).kvs.first?.lease == 7)
+        var old = RangeOptions()
+        old.revision = 2
+        #expect(try store.range(KeyRange(key: [1]), options: old).kvs.first?.value == [10])
+    }
+
+    @Test("unflushed commits are lost on reopening, never half-applied")
+    func unflushedLost() throws {
+        let directory = temporaryDirectory()
+        do {
+            let backend = try SQLiteBackend(directory: directory)
+            let store = try KVStore(backend: backend)
+            let first = store.beginWrite()
+            try first.put(key: [1], value: [1], lease: 0)
+            _ = try first.commit()
+            _ = try backend.flush()
+            let second = store.beginWrite()
+            try second.put(key: [2], value: [2], lease: 0)
+            try second.put(key: [3], value: [3], lease: 0)
+            _ = try second.commit()  // staged, never flushed
+        }
+        let store = try KVStore(backend: try SQLiteBackend(directory: directory))
+        #expect(store.currentRevision == 2)
+        #expect(try store.range(KeyRange(key: [0], rangeEnd: [0])).kvs.map(\.key) == [[1]])
+    }
+
+    @Test("compaction deletes its rows over several flushes and is remembered")
+    func compaction() throws {
+        let directory = temporaryDirectory()
+        do {
+            let backend = try SQLiteBackend(directory: directory)
+            let store = try KVStore(backend: backend)
+            for i in 0..<25_000 {
+                let txn = store.beginWrite()
+                try txn.put(key: [UInt8(i % 3)], value: Array("\(i)".utf8), lease: 0)
+                _ = try txn.commit()
+            }
+            _ = try backend.flush()
+            try store.compact(at: 24_000)
+            var flushes = 0
+            repeat {
+                _ = try backend.flush()
+                flushes += 1
+            } while backend.hasStagedWork
+            #expect(flushes >= 2, "deletes are spread over bounded batches")
+        }
+        let store = try KVStore(backend: try SQLiteBackend(directory: directory))
+        #expect(store.compactRevision == 24_000)
+        #expect(try store.records(mainRevisions: 1...23_990).count <= 6, "only the versions compaction keeps remain")
+        var options = RangeOptions()
+        options.revision = 23_999
+        #expect(throws: MVCCError.compacted) { try store.range(KeyRange(key: [0]), options: options) }
+    }
+
+    @Test("leases are journaled")
+    func leases() throws {
+        let directory = temporaryDirectory()
+        do {
+            let backend = try SQLiteBackend(directory: directory)
+            backend.stageLeaseGrant(id: 5, ttl: 60)
+            backend.stageLeaseGrant(id: 6, ttl: 30)
+            backend.stageLeaseRevoke(id: 5)
+            _ = try backend.flush()
+        }
+        let reopened = try SQLiteBackend(directory: directory)
+        #expect(reopened.storedLeases.map(\.id) == [6] && reopened.storedLeases.map(\.ttl) == [30])
+    }
+
+    @Test("a database that is not Vigil's is refused, not overwritten")
+    func foreign() throws {
+        let directory = temporaryDirectory()
+        FileManager.default.createFile(atPath: directory + "/vigil.db", contents: Array(repeating: 0x41, count: 4096).withUnsafeBytes { Data($0) })
+        #expect(throws: SQLiteError.self) { try SQLiteBackend(directory: directory) }
+    }
+
+    @Test("a data directory can be locked by one process only")
+    func lock() throws {
+        let directory = temporaryDirectory()
+        let first = try DataDirectory(path: directory)
+        _ = first
+        // flock locks belong to the open file description: a second open in this process conflicts too.
+        #expect(throws: DataDirectory.Failure.self) { try DataDirectory(path: directory) }
+    }
+}
