@@ -149,30 +149,28 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
 
     public var needsFlush: Bool { true }
 
-    public func load() throws(MVCCError) -> BackendSnapshot {
+    public func load(_ visit: (RevisionRecord) -> Void) throws(MVCCError) -> BackendCounters {
         do {
+            // Values stay on disk: the store only rebuilds its key index at start.
             let all = try reader.prepare(
-                "SELECT main, sub, key, value, create_revision, version, lease, tombstone FROM revisions ORDER BY main, sub")
-            var records: [RevisionRecord] = []
+                "SELECT main, sub, key, tombstone, length(value) FROM revisions ORDER BY main, sub")
             var size = 0
+            var newest: Int64 = 1
             while try all.step() {
-                let record = Self.record(all, main: all.int64(0), sub: all.int64(1), offset: 2)
-                size += record.kv.key.count + record.kv.value.count + 64
-                records.append(record)
+                let main = all.int64(0)
+                let key = all.bytes(2)
+                let record = RevisionRecord(
+                    revision: Revision(main: main, sub: all.int64(1)), kv: KeyValue(key: key, modRevision: main),
+                    isTombstone: all.int64(3) != 0)
+                size += key.count + Int(all.int64(4)) + 64
+                newest = main
+                visit(record)
             }
-            let meta = try reader.prepare("SELECT name, value FROM meta")
-            var current: Int64 = 1
             var compact: Int64 = -1
-            while try meta.step() {
-                switch meta.text(0) {
-                case "current_revision": current = meta.int64(1)
-                case "compact_revision": compact = meta.int64(1)
-                default: break
-                }
-            }
+            let meta = try reader.prepare("SELECT value FROM meta WHERE name = 'compact_revision'")
+            if try meta.step() { compact = meta.int64(0) }
             staging.withLock { bytes = size }
-            return BackendSnapshot(records: records, currentRevision: max(current, records.last?.revision.main ?? 1),
-                compactRevision: compact)
+            return BackendCounters(currentRevision: newest, compactRevision: compact)
         } catch {
             throw .backend("\(error)")
         }

@@ -43,7 +43,7 @@ final class FailingBackend: MVCCBackend {
     let inner = InMemoryBackend()
     var failNextCommit = false
 
-    func load() throws(MVCCError) -> BackendSnapshot { try inner.load() }
+    func load(_ visit: (RevisionRecord) -> Void) throws(MVCCError) -> BackendCounters { try inner.load(visit) }
 
     func commit(revision: Int64, records: [RevisionRecord]) throws(MVCCError) {
         if failNextCommit {

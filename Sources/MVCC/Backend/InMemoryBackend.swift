@@ -12,10 +12,11 @@ public final class InMemoryBackend: MVCCBackend {
 
     public init() {}
 
-    public func load() throws(MVCCError) -> BackendSnapshot {
-        BackendSnapshot(
-            records: log.flatMap { $0.records }.filter { rows[$0.revision] != nil }, currentRevision: currentRevision,
-            compactRevision: compactRevision)
+    public func load(_ visit: (RevisionRecord) -> Void) throws(MVCCError) -> BackendCounters {
+        for entry in log {
+            for record in entry.records where rows[record.revision] != nil { visit(record) }
+        }
+        return BackendCounters(currentRevision: currentRevision, compactRevision: compactRevision)
     }
 
     public func commit(revision: Int64, records: [RevisionRecord]) throws(MVCCError) {

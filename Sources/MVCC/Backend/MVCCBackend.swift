@@ -6,8 +6,10 @@
 /// them durable in order, many at a time, in ``flush()`` (group commit), which one committer thread calls without
 /// the store's lock; writes are acknowledged to clients only once a flush covered them.
 public protocol MVCCBackend: AnyObject {
-    /// What a backend found at start: every record since the compaction point, and the two counters.
-    func load() throws(MVCCError) -> BackendSnapshot
+    /// Hands every record not compacted away to `visit`, in revision order, and returns the two counters. Values
+    /// may be left empty: the store rebuilds only its key index from them (revision, key, tombstone), so start-up
+    /// memory stays proportional to the keys, not to the history.
+    func load(_ visit: (RevisionRecord) -> Void) throws(MVCCError) -> BackendCounters
 
     /// Stores the records of one write (all with main revision `revision`) atomically, with `revision` as the new
     /// current revision.
@@ -46,17 +48,14 @@ extension MVCCBackend {
     public func checkpointIfNeeded() {}
 }
 
-/// The state a backend hands the store at start.
-public struct BackendSnapshot: Sendable {
-    /// Every record not compacted away, in revision order.
-    public var records: [RevisionRecord]
+/// The counters a backend hands the store at start.
+public struct BackendCounters: Sendable {
     /// The newest committed main revision (1 for a fresh store).
     public var currentRevision: Int64
     /// The compaction point (-1 when never compacted, as in etcd, so that compacting at 0 succeeds once).
     public var compactRevision: Int64
 
-    public init(records: [RevisionRecord] = [], currentRevision: Int64 = 1, compactRevision: Int64 = -1) {
-        self.records = records
+    public init(currentRevision: Int64 = 1, compactRevision: Int64 = -1) {
         self.currentRevision = currentRevision
         self.compactRevision = compactRevision
     }

@@ -21,10 +21,8 @@ public final class KVStore {
     /// Opens a store over `backend`, rebuilding the key index from the records it holds.
     public init(backend: any MVCCBackend = InMemoryBackend()) throws(MVCCError) {
         self.backend = backend
-        let snapshot = try backend.load()
-        currentRevision = snapshot.currentRevision
-        compactRevision = snapshot.compactRevision
-        for record in snapshot.records {
+        var index = SortedKeyMap<KeyIndex>()
+        let counters = try backend.load { record in
             let keyIndex = index[record.kv.key] ?? {
                 let created = KeyIndex(key: record.kv.key)
                 index.insert(record.kv.key, created)
@@ -36,6 +34,9 @@ public final class KVStore {
                 keyIndex.put(at: record.revision)
             }
         }
+        self.index = index
+        currentRevision = counters.currentRevision
+        compactRevision = counters.compactRevision
     }
 
     /// Roughly the bytes of history held: the backend's revision log plus index overhead.
