@@ -44,6 +44,8 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
     /// Rows deleted per flush at most.
     private let deleteBatch = 10_000
 
+    /// Recent records (written or read), so hot keys are not read back from SQLite. Guarded by `staging`.
+    private var cache = RecordCache(maxBytes: 64 << 20)
     /// Bytes of records written (estimate). Guarded by `staging`.
     private var bytes = 0
 
@@ -179,18 +181,23 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
     public func commit(revision: Int64, records: [RevisionRecord]) throws(MVCCError) {
         staging.withLock {
             staged.append(.records(revision: revision, records))
-            for record in records { unflushed[record.revision] = record }
+            for record in records {
+                unflushed[record.revision] = record
+                cache.insert(record)
+            }
         }
     }
 
     public func record(at revision: Revision) throws(MVCCError) -> RevisionRecord? {
-        if let record = staging.withLock({ unflushed[revision] }) { return record }
+        if let record = staging.withLock({ unflushed[revision] ?? cache[revision] }) { return record }
         do {
             selectRecord.bind(1, revision.main)
             selectRecord.bind(2, revision.sub)
             defer { selectRecord.reset() }
             guard try selectRecord.step() else { return nil }
-            return Self.record(selectRecord, main: revision.main, sub: revision.sub, offset: 0)
+            let record = Self.record(selectRecord, main: revision.main, sub: revision.sub, offset: 0)
+            staging.withLock { cache.insert(record) }
+            return record
         } catch {
             throw .backend("\(error)")
         }
@@ -219,6 +226,7 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
         staging.withLock {
             staged.append(.compact(revision: revision))
             pendingDeletes += dropped
+            for revision in dropped { cache.remove(revision) }
         }
     }
 
@@ -295,6 +303,7 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
             throw .backend("\(error)")
         }
         staging.withLock {
+            flushesSinceCheckpoint += 1
             bytes += written
             for operation in operations {
                 if case .records(_, let records) = operation {
@@ -306,15 +315,16 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
         return newest
     }
 
-    /// Flushes since the last checkpoint. Used only by the committer thread.
+    /// Flushes since the last checkpoint. Guarded by `staging`.
     private var flushesSinceCheckpoint = 0
 
-    /// Copies the write-ahead log back into the database now and then, so the log stays small. Called by the
-    /// committer after it has acknowledged a flush, so no write waits for it.
+    public var checkpointDue: Bool { staging.withLock { flushesSinceCheckpoint >= 500 } }
+
+    /// Copies the write-ahead log back into the database, so the log stays small. Called by the committer thread
+    /// after it acknowledged a flush, so no write waits for it.
     public func checkpointIfNeeded() {
-        flushesSinceCheckpoint += 1
-        guard flushesSinceCheckpoint >= 500 else { return }
-        flushesSinceCheckpoint = 0
+        guard checkpointDue else { return }
+        staging.withLock { flushesSinceCheckpoint = 0 }
         try? writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
     }
 

@@ -1,3 +1,4 @@
+import EtcdService
 import GRPCServer
 import NIOConcurrencyHelpers
 import NIOCore
@@ -11,6 +12,7 @@ import NIOCore
 /// - `OpenStreams`: replies with the number of `Echo` streams the server still holds, as decimal text, so a test
 ///   can see that a cancelled stream released its handler.
 /// - `SleepingCalls`: replies with the number of `Sleep` calls not yet answered, as decimal text.
+/// - `Watchers`: replies with the number of watchers the watch hub holds, as decimal text.
 enum DiagnosticService {
     static let serviceName = "vigil.diagnostic.Diagnostic"
 
@@ -19,7 +21,10 @@ enum DiagnosticService {
     /// `Sleep` calls received and not yet answered.
     private static let sleepingCalls = NIOLockedValueBox(0)
 
-    static func register(into router: inout GRPCRouter) {
+    static func register(into router: inout GRPCRouter, store: EtcdStore) {
+        router.registerUnary(service: serviceName, method: "Watchers") { _, _, responder in
+            responder.respond(.success(Array(String(store.watchHub.watcherCount).utf8)))
+        }
         router.registerUnary(service: serviceName, method: "Sleep") { request, context, responder in
             let milliseconds = Int64(String(decoding: request, as: UTF8.self)) ?? 0
             sleepingCalls.withLockedValue { $0 += 1 }

@@ -151,7 +151,7 @@ struct VigilCommand: AsyncParsableCommand {
             configuration: WatchService.Configuration(
                 fragmentThreshold: maxRequestBytes + 512 * 1024,
                 progressNotifyInterval: .milliseconds(Int64(progressNotifyInterval.milliseconds))))
-        if diagnosticService { DiagnosticService.register(into: &router) }
+        if diagnosticService { DiagnosticService.register(into: &router, store: store) }
 
         let signals = SignalWaiter(signals: [SIGTERM, SIGINT])
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)

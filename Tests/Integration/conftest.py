@@ -86,28 +86,32 @@ def protos(tmp_path_factory):
     from grpc_tools import protoc
 
     out = tmp_path_factory.mktemp("protos")
+    health_out = tmp_path_factory.mktemp("health_protos")
     root = os.path.join(os.path.dirname(__file__), "../../Protos")
-    files = ["mvccpb/kv.proto", "authpb/auth.proto", "etcdserverpb/rpc.proto", "grpc/health/v1/health.proto"]
+    files = ["mvccpb/kv.proto", "authpb/auth.proto", "etcdserverpb/rpc.proto"]
     code = protoc.main(["protoc", f"-I{root}", f"--python_out={out}", f"--grpc_python_out={out}", *files])
     assert code == 0, "grpc_tools.protoc failed on Protos/"
-    for folder in ["mvccpb", "authpb", "etcdserverpb", "grpc", "grpc/health", "grpc/health/v1"]:
+    # The health proto lives in package grpc.health.v1: generated apart, off sys.path, so that its `grpc` folder
+    # never shadows the grpcio package.
+    code = protoc.main(["protoc", f"-I{root}", f"--python_out={health_out}", "grpc/health/v1/health.proto"])
+    assert code == 0, "grpc_tools.protoc failed on Protos/grpc/health/v1/health.proto"
+    for folder in ["mvccpb", "authpb", "etcdserverpb"]:
         open(os.path.join(out, folder, "__init__.py"), "a").close()
     sys.path.insert(0, str(out))
 
     class Modules:
         pass
 
-    # `grpc` would clash with the grpcio package, so load the health modules by file path.
     import importlib.util
 
     def load(name, path):
-        spec = importlib.util.spec_from_file_location(name, os.path.join(out, path))
+        spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
         return module
 
-    Modules.health_pb2 = load("grpc_health_v1_health_pb2", "grpc/health/v1/health_pb2.py")
+    Modules.health_pb2 = load("grpc_health_v1_health_pb2", os.path.join(health_out, "grpc/health/v1/health_pb2.py"))
     Modules.rpc_pb2 = importlib.import_module("etcdserverpb.rpc_pb2")
     Modules.rpc_pb2_grpc = importlib.import_module("etcdserverpb.rpc_pb2_grpc")
     Modules.kv_pb2 = importlib.import_module("mvccpb.kv_pb2")

@@ -41,6 +41,9 @@ public final class EtcdStore: @unchecked Sendable {
     var notDurable: [(sequence: Int64, revision: Int64, events: [Event])] = []
     /// `--quota-backend-bytes`: above this many stored bytes, writes that add data are refused (0: no quota).
     public var quotaBytes: Int = 0
+    /// Set while someone (a writer leading a flush, or the committer thread) flushes the backend; only one may.
+    /// Guarded by `lock`.
+    var flushInProgress = false
     /// Replies waiting for a flush, by the sequence number they need. Guarded by `lock`.
     var waiters: [(sequence: Int64, reply: @Sendable () -> Void)] = []
 
@@ -169,14 +172,16 @@ public final class EtcdStore: @unchecked Sendable {
             reply(.failure(error))
             return
         }
-        let immediate = committed(events: result.1) { reply(.success(result.0)) }
+        let next = committed(events: result.1) { reply(.success(result.0)) }
         lock.unlock()
-        immediate?()
+        next?()
     }
 
     /// Bookkeeping after a write under the lock: lease attachments follow the write's events; then either the write
-    /// is durable already (the events go to watchers now and `reply` is returned for the caller to run after
-    /// unlocking), or it waits for the committer, which publishes and replies. Lock held.
+    /// is durable already (the events go to watchers now), or it waits for a flush. Returns what the caller must
+    /// run after unlocking: the reply itself, or — when no flush is running — a flush led by this writer (group
+    /// commit without a thread hop: a lone writer syncs on its own thread and answers at once; writers arriving
+    /// meanwhile wait and go together in the next flush). Nil when the committer thread will reply. Lock held.
     func committed(events: [Event], reply: @escaping @Sendable () -> Void) -> (@Sendable () -> Void)? {
         for event in events {
             if let previous = event.prevKV, previous.lease != 0, event.kind == .delete || previous.lease != event.kv.lease {
@@ -197,11 +202,18 @@ public final class EtcdStore: @unchecked Sendable {
             stagedSequence += 1
             notDurable.append((stagedSequence, store.currentRevision, events))
         }
-        waitForFlush(reply)
-        return nil
+        waiters.append((stagedSequence, reply))
+        if flushInProgress {
+            committer!.signal()
+            return nil
+        }
+        flushInProgress = true
+        let committer = committer!
+        return { committer.leadFlush() }
     }
 
-    /// Queues `reply` to run once everything staged so far is durable. Lock held; with no committer, runs it now.
+    /// Queues `reply` to run once everything staged so far is durable (the committer thread flushes). Lock held;
+    /// with no committer, runs it now.
     func waitForFlush(_ reply: @escaping @Sendable () -> Void) {
         guard let committer else {
             reply()

@@ -17,7 +17,7 @@ final class GroupCommitter: @unchecked Sendable {
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
     private let logger = Logger(label: "vigil.commit")
-    /// Flush statistics for the debug log. Used only by the committer thread.
+    /// Flush statistics for the debug log. Guarded by `condition`.
     private var flushCount: UInt64 = 0
     private var flushNanoseconds: UInt64 = 0
 
@@ -47,8 +47,64 @@ final class GroupCommitter: @unchecked Sendable {
         finished.wait()
     }
 
+    /// A flush led by a writer's own thread (it set `flushInProgress`): sync, then answer every write it covered,
+    /// the leader's own among them, on this thread.
+    func leadFlush() {
+        let due = flushOnce()
+        for reply in due { reply() }
+        if backend.checkpointDue { signal() }
+    }
+
+    /// One flush by whoever holds `flushInProgress`; releases it. Returns the replies now due. On failure nothing
+    /// is acknowledged and the committer thread retries.
+    private func flushOnce() -> [@Sendable () -> Void] {
+        // Everything staged up to this sequence number is handed to this flush.
+        let target = store.lock.withLock { store.stagedSequence }
+        let started = DispatchTime.now().uptimeNanoseconds
+        do {
+            _ = try backend.flush()
+        } catch {
+            logger.error("flushing to the data directory failed; retrying", metadata: ["error": "\(error)"])
+            store.lock.withLock { store.flushInProgress = false }
+            failed()
+            return []
+        }
+        recordFlush(nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
+        let (due, more) = store.lock.withLock { () -> ([@Sendable () -> Void], Bool) in
+            let due = store.flushed(through: target)
+            store.flushInProgress = false
+            return (due, store.stagedSequence > target || !store.waiters.isEmpty)
+        }
+        if more || backend.hasStagedWork { signal() }
+        return due
+    }
+
+    /// Flush failures in a row, for the retry back-off. Guarded by `condition`.
+    private var failures = 0
+
+    private func failed() {
+        condition.lock()
+        failures += 1
+        let delay = min(1.0, 0.01 * Double(failures))
+        condition.unlock()
+        Thread.sleep(forTimeInterval: delay)
+        signal()
+    }
+
+    private func recordFlush(nanoseconds: UInt64) {
+        condition.lock()
+        failures = 0
+        flushNanoseconds += nanoseconds
+        flushCount += 1
+        let report = flushCount % 2000 == 0
+        let (count, total) = (flushCount, flushNanoseconds)
+        condition.unlock()
+        if report {
+            logger.debug("group commit", metadata: ["flushes": "\(count)", "mean_flush_us": "\(total / count / 1000)"])
+        }
+    }
+
     private func run() {
-        var failures = 0
         while true {
             condition.lock()
             while !hasWork && running { condition.wait() }
@@ -56,35 +112,36 @@ final class GroupCommitter: @unchecked Sendable {
             hasWork = false
             condition.unlock()
 
-            // Everything staged up to this sequence number is handed to this flush.
-            let target = store.lock.withLock { store.stagedSequence }
-            let started = DispatchTime.now().uptimeNanoseconds
-            do {
-                _ = try backend.flush()
-                failures = 0
-                flushNanoseconds += DispatchTime.now().uptimeNanoseconds - started
-                flushCount += 1
-                if flushCount % 2000 == 0 {
-                    logger.debug("group commit", metadata: [
-                        "flushes": "\(flushCount)", "mean_flush_us": "\(flushNanoseconds / flushCount / 1000)",
-                    ])
-                }
-            } catch {
-                // Nothing is acknowledged: the writes stay pending and the flush is retried.
-                failures += 1
-                logger.error("flushing to the data directory failed; retrying", metadata: ["error": "\(error)"])
-                Thread.sleep(forTimeInterval: min(1.0, 0.01 * Double(failures)))
-                signal()
-                continue
+            // Take the right to flush; if a writer is leading one, it signals again when it is done.
+            let acquired = store.lock.withLock { () -> Bool in
+                if store.flushInProgress { return false }
+                store.flushInProgress = true
+                return true
             }
-            let due = store.lock.withLock { store.flushed(through: target) }
-            for reply in due { reply() }
-            backend.checkpointIfNeeded()
-            if backend.hasStagedWork { signal() }
+            if acquired {
+                let due = flushOnce()
+                for reply in due { reply() }
+                if backend.checkpointDue {
+                    let mayCheckpoint = store.lock.withLock { () -> Bool in
+                        if store.flushInProgress { return false }
+                        store.flushInProgress = true
+                        return true
+                    }
+                    if mayCheckpoint {
+                        backend.checkpointIfNeeded()
+                        store.lock.withLock { store.flushInProgress = false }
+                    } else {
+                        signal()
+                    }
+                }
+            }
             if !keepRunning {
-                if backend.hasStagedWork { continue }
-                finished.signal()
-                return
+                let idle = store.lock.withLock { !store.flushInProgress && store.waiters.isEmpty }
+                if idle && !backend.hasStagedWork {
+                    finished.signal()
+                    return
+                }
+                if !acquired { Thread.sleep(forTimeInterval: 0.001) }
             }
         }
     }

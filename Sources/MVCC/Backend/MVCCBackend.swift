@@ -37,7 +37,11 @@ public protocol MVCCBackend: AnyObject {
     /// Whether anything still waits for a flush (compaction deletes its rows a batch per flush).
     var hasStagedWork: Bool { get }
 
-    /// Housekeeping after a flush was acknowledged (SQLite: checkpoint the write-ahead log now and then).
+    /// Whether housekeeping is due (SQLite: the write-ahead log should be checkpointed).
+    var checkpointDue: Bool { get }
+
+    /// Housekeeping after a flush was acknowledged (SQLite: checkpoint the write-ahead log). Called by whoever
+    /// holds the right to flush, never concurrently with ``flush()``.
     func checkpointIfNeeded()
 }
 
@@ -45,6 +49,7 @@ extension MVCCBackend {
     public var needsFlush: Bool { false }
     public func flush() throws(MVCCError) -> Int64? { nil }
     public var hasStagedWork: Bool { false }
+    public var checkpointDue: Bool { false }
     public func checkpointIfNeeded() {}
 }
 
