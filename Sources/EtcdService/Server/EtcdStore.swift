@@ -203,7 +203,9 @@ public final class EtcdStore: @unchecked Sendable {
             notDurable.append((stagedSequence, store.currentRevision, events))
         }
         waiters.append((stagedSequence, reply))
-        if flushInProgress {
+        // Lead only a lone write: with others already waiting, the committer thread batches them all, and no
+        // event loop is held up by a sync.
+        if flushInProgress || waiters.count > 1 {
             committer!.signal()
             return nil
         }
