@@ -43,13 +43,14 @@ def port_open(port):
 class VigilProcess:
     """A running `vigil`, its address, and its captured log."""
 
-    def __init__(self, extra_args=(), data_dir=None, port=None):
+    def __init__(self, extra_args=(), data_dir=None, port=None, env=None):
         self.port = port or free_port()
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="vigil-test-")
         self.log = tempfile.NamedTemporaryFile(prefix="vigil-log-", suffix=".txt", delete=False)
         self.args = [VIGIL_BIN, "--listen-client-urls", f"http://127.0.0.1:{self.port}",
                      "--data-dir", self.data_dir, "--experimental-diagnostic-service", *extra_args]
-        self.process = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT,
+                                        env=dict(os.environ, **(env or {})))
         wait_until(lambda: self.process.poll() is not None or port_open(self.port), what="vigil to listen")
         if self.process.poll() is not None:
             raise AssertionError(f"vigil exited at start: {self.read_log()}")

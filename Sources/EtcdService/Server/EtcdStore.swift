@@ -145,7 +145,10 @@ public final class EtcdStore: @unchecked Sendable {
         do throws(EtcdError) {
             // Only durable history may be compacted.
             if request.revision > durableRevision { throw EtcdError.futureRevision }
-            response = try applier.compact(request, in: store)
+            var compacted = try applier.compact(request, in: store)
+            // Report the revision reads see, not a newer one still waiting for its flush.
+            compacted.header = identity.header(revision: durableRevision)
+            response = compacted
         } catch {
             lock.unlock()
             reply(.failure(error))
