@@ -1,0 +1,80 @@
+@testable import GRPCServer
+import NIOConcurrencyHelpers
+import NIOCore
+import Testing
+
+/// The connection handler driven by an in-memory nghttp2 client: the full request/response path, no socket.
+@Suite("gRPC connection, in memory")
+struct GRPCConnectionHandlerTests {
+    /// A streaming handler that echoes and counts cancellations.
+    final class Echo: GRPCStreamHandler {
+        static let cancellations = NIOLockedValueBox(0)
+        var stream: GRPCServerStream?
+        init(stream: GRPCServerStream) { self.stream = stream }
+        func receive(_ message: [UInt8]) { stream?.send(message) }
+        func receiveEnd() { stream?.finish(.ok); stream = nil }
+        func cancelled() {
+            Echo.cancellations.withLockedValue { $0 += 1 }
+            stream = nil
+        }
+    }
+
+    private func router() -> GRPCRouter {
+        var router = GRPCRouter()
+        router.registerUnary(service: "test.Service", method: "Reverse") { request, _, responder in
+            responder.respond(.success(request.reversed()))
+        }
+        router.registerStreaming(service: "test.Service", method: "Echo") { Echo(stream: $0) }
+        return router
+    }
+
+    private func framed(_ message: [UInt8]) -> [UInt8] { Array(GRPCMessageFramer.frame(message).readableBytesView) }
+
+    @Test("a unary call: response HEADERS, one framed message, trailers with status 0")
+    func unary() throws {
+        let client = try InMemoryClient(router: router())
+        let id = try client.call("/test.Service/Reverse", messages: [[1, 2, 3]])
+        #expect(client.value(":status", on: id) == "200")
+        #expect(client.data[id] == framed([3, 2, 1]))
+        #expect(client.value("grpc-status", on: id) == "0")
+        #expect(client.closed[id] == 0)
+    }
+
+    @Test("an unknown method gets a trailers-only UNIMPLEMENTED; the connection stays usable")
+    func unknownMethod() throws {
+        let client = try InMemoryClient(router: router())
+        let id = try client.call("/test.Service/Nope", messages: [[]])
+        #expect(client.value("grpc-status", on: id) == "12")
+        #expect(client.value("grpc-message", on: id) == "unknown method Nope for service test.Service")
+        #expect(client.data[id] == nil)
+        let next = try client.call("/test.Service/Reverse", messages: [[9]])
+        #expect(client.data[next] == framed([9]))
+    }
+
+    @Test("a message over the receive limit is RESOURCE_EXHAUSTED for that stream only")
+    func oversized() throws {
+        let client = try InMemoryClient(router: router())
+        let id = try client.call("/test.Service/Reverse", messages: [Array(repeating: 7, count: 2000)])
+        #expect(client.value("grpc-status", on: id) == "8")
+        let next = try client.call("/test.Service/Reverse", messages: [[1, 2]])
+        #expect(client.value("grpc-status", on: next) == "0")
+    }
+
+    @Test("a non-gRPC content-type is HTTP 415")
+    func contentType() throws {
+        let client = try InMemoryClient(router: router())
+        let id = try client.call("/test.Service/Reverse", messages: [[1]], contentType: "text/plain")
+        #expect(client.value(":status", on: id) == "415")
+    }
+
+    @Test("a streaming call echoes in order; a client reset cancels its handler exactly once")
+    func streamingAndReset() throws {
+        let client = try InMemoryClient(router: router())
+        let before = Echo.cancellations.withLockedValue { $0 }
+        let id = try client.call("/test.Service/Echo", messages: [[1], [2, 2], []], end: false)
+        #expect(client.data[id] == framed([1]) + framed([2, 2]) + framed([]))
+        try client.reset(id)
+        #expect(Echo.cancellations.withLockedValue { $0 } == before + 1)
+        #expect(client.closed[id] == 8)
+    }
+}

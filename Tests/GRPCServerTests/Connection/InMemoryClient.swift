@@ -1,0 +1,97 @@
+@testable import GRPCServer
+import NIOCore
+import NIOEmbedded
+
+/// A gRPC client made of a client-role nghttp2 session, wired to a `GRPCConnectionHandler` in an `EmbeddedChannel`:
+/// the whole server connection runs in memory, driven by the test, with no socket.
+final class InMemoryClient: NghttpSessionDelegate {
+    let channel = EmbeddedChannel()
+    let session = NghttpSession(role: .client, settings: [])
+    /// Response header fields (HEADERS and trailers) per stream, in arrival order.
+    var headers: [HTTP2StreamID: [HeaderField]] = [:]
+    /// Response DATA per stream.
+    var data: [HTTP2StreamID: [UInt8]] = [:]
+    /// Streams that closed, with their error code.
+    var closed: [HTTP2StreamID: UInt32] = [:]
+    /// Request bodies still to send, and whether to end the stream after them.
+    private var bodies: [HTTP2StreamID: (bytes: ByteBuffer, end: Bool)] = [:]
+
+    init(router: GRPCRouter) throws {
+        session.delegate = self
+        var configuration = GRPCServerConfiguration(logger: .init(label: "test"))
+        configuration.maxReceiveMessageLength = 1024
+        let handler = GRPCConnectionHandler(
+            router: router, configuration: configuration, eventLoop: channel.eventLoop, onClose: {})
+        try channel.pipeline.syncOperations.addHandler(handler)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try pump()
+    }
+
+    /// Starts a call; `messages` are framed and sent as its body.
+    @discardableResult
+    func call(_ path: String, messages: [[UInt8]], end: Bool = true, contentType: String = "application/grpc") throws
+        -> HTTP2StreamID
+    {
+        var body = ByteBuffer()
+        for message in messages { body.writeImmutableBuffer(GRPCMessageFramer.frame(message)) }
+        let id = session.submitRequest(headers: [
+            HeaderField(":method", "POST"), HeaderField(":scheme", "http"), HeaderField(":path", path),
+            HeaderField(":authority", "test"), HeaderField("content-type", contentType), HeaderField("te", "trailers"),
+        ])
+        bodies[id] = (body, end)
+        session.resumeData(streamID: id)
+        try pump()
+        return id
+    }
+
+    func reset(_ id: HTTP2StreamID) throws {
+        session.submitReset(streamID: id, errorCode: 8)
+        try pump()
+    }
+
+    /// Moves bytes both ways and runs the event loop until nothing is left to do.
+    func pump() throws {
+        for _ in 0..<100 {
+            var moved = false
+            var out = ByteBuffer()
+            try session.drainOutput(into: &out)
+            if out.readableBytes > 0 {
+                try channel.writeInbound(out)
+                moved = true
+            }
+            channel.embeddedEventLoop.run()
+            while let reply = try channel.readOutbound(as: ByteBuffer.self) {
+                try session.receive(reply)
+                moved = true
+            }
+            if !moved { return }
+        }
+    }
+
+    func value(_ name: String, on id: HTTP2StreamID) -> String? {
+        headers[id]?.last(where: { $0.name == name })?.value
+    }
+
+    // MARK: NghttpSessionDelegate
+
+    func sessionBeginHeaders(streamID: HTTP2StreamID) {}
+    func sessionReceivedHeader(_ field: HeaderField, streamID: HTTP2StreamID) { headers[streamID, default: []].append(field) }
+    func sessionReceivedHeaders(streamID: HTTP2StreamID, endStream: Bool) {}
+    func sessionReceivedData(_ bytes: ByteBuffer, streamID: HTTP2StreamID) {
+        data[streamID, default: []] += Array(bytes.readableBytesView)
+    }
+    func sessionReceivedEndStream(streamID: HTTP2StreamID) {}
+    func sessionSentHeaders(streamID: HTTP2StreamID, endStream: Bool) {}
+    func sessionClosedStream(streamID: HTTP2StreamID, errorCode: UInt32) { closed[streamID] = errorCode }
+
+    func sessionOutbound(streamID: HTTP2StreamID, maxLength: Int) -> NghttpOutbound {
+        guard var body = bodies[streamID] else { return .deferred }
+        let chunk = body.bytes.readSlice(length: min(maxLength, body.bytes.readableBytes))!
+        if body.bytes.readableBytes == 0 {
+            bodies[streamID] = nil
+            return .data(chunk, end: body.end ? .endStream : nil)
+        }
+        bodies[streamID] = body
+        return .data(chunk, end: nil)
+    }
+}
