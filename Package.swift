@@ -115,7 +115,10 @@ let package = Package(
         ),
         .testTarget(
             name: "EtcdServiceTests",
-            dependencies: ["EtcdService", "EtcdProto", "GRPCServer", "MVCC"]
+            dependencies: [
+                "EtcdService", "EtcdProto", "GRPCServer", "MVCC", "Persistence",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
     ]
 )

@@ -318,7 +318,7 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
     /// Flushes since the last checkpoint. Guarded by `staging`.
     private var flushesSinceCheckpoint = 0
 
-    public var checkpointDue: Bool { staging.withLock { flushesSinceCheckpoint >= 500 } }
+    public var checkpointDue: Bool { staging.withLock { flushesSinceCheckpoint >= 100 } }
 
     /// Copies the write-ahead log back into the database, so the log stays small. Called by the committer thread
     /// after it acknowledged a flush, so no write waits for it.

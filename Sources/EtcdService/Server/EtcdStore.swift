@@ -206,9 +206,11 @@ public final class EtcdStore: @unchecked Sendable {
             notDurable.append((stagedSequence, store.currentRevision, events))
         }
         waiters.append((stagedSequence, reply))
+        // A flush is running: it takes this write in its next round when it finishes (no wake-up needed).
+        if flushInProgress { return nil }
         // Lead only a lone write: with others already waiting, the committer thread batches them all, and no
         // event loop is held up by a sync.
-        if flushInProgress || waiters.count > 1 {
+        if waiters.count > 1 {
             committer!.signal()
             return nil
         }

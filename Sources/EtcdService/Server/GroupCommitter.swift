@@ -129,7 +129,12 @@ final class GroupCommitter: @unchecked Sendable {
                     }
                     if mayCheckpoint {
                         backend.checkpointIfNeeded()
-                        store.lock.withLock { store.flushInProgress = false }
+                        // Writes that arrived meanwhile saw a flush running and left their turn to it.
+                        let pending = store.lock.withLock { () -> Bool in
+                            store.flushInProgress = false
+                            return !store.waiters.isEmpty
+                        }
+                        if pending { signal() }
                     } else {
                         signal()
                     }
