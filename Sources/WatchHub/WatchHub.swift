@@ -59,7 +59,7 @@ public final class WatchHub: @unchecked Sendable {
     /// Removes every watcher of the stream and forgets it.
     public func closeStream(_ stream: HubStream) {
         lock.withLock {
-            for watcher in stream.watchers.values { retire(watcher) }
+            stream.watchers.forEach { retire($0) }
             stream.watchers.removeAll()
             stream.unsynced.removeAll()
             stream.pending.removeAll()
@@ -154,7 +154,7 @@ public final class WatchHub: @unchecked Sendable {
 
     /// Lock held.
     private func answerProgressIfReady(_ stream: HubStream) {
-        let ready = stream.unsynced.isEmpty && !stream.watchers.values.contains { $0.startRevision > head }
+        let ready = stream.unsynced.isEmpty && !stream.watchers.contains { $0.startRevision > head }
         if ready {
             stream.progressRequested = false
             progressWaiters[ObjectIdentifier(stream)] = nil
@@ -173,11 +173,10 @@ public final class WatchHub: @unchecked Sendable {
         lock.withLock {
             guard !stream.closed else { return }
             var queued = false
-            for watcher in stream.watchers.values where watcher.wantsProgressNotify {
+            stream.watchers.forEach { watcher in
+                guard watcher.wantsProgressNotify else { return }
                 defer { watcher.sentSinceTick = false }
-                guard watcher.progress == .synced, !watcher.sentSinceTick, head >= watcher.startRevision else {
-                    continue
-                }
+                guard watcher.progress == .synced, !watcher.sentSinceTick, head >= watcher.startRevision else { return }
                 stream.enqueue(.progress(watchID: watcher.id, revision: head))
                 queued = true
             }
@@ -234,9 +233,12 @@ public final class WatchHub: @unchecked Sendable {
     public func compacted(at revision: Int64) {
         lock.withLock {
             compactRevision = revision
+            // Only watchers that are behind can need history below the new point: look at those alone.
             for stream in streams.values where !stream.unsynced.isEmpty {
-                for watcher in stream.watchers.values {
-                    guard case .unsynced(let next) = watcher.progress, next < revision else { continue }
+                for id in stream.unsynced {
+                    guard let watcher = stream.watchers[id], case .unsynced(let next) = watcher.progress,
+                        next < revision
+                    else { continue }
                     cancelCompacted(watcher)
                 }
             }

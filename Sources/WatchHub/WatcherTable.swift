@@ -40,8 +40,15 @@ struct WatcherTable {
         count = 0
     }
 
-    /// Every watcher, in no particular order.
-    var values: [Watcher] {
-        dense.compactMap { $0 } + Array(sparse.values)
+    /// Calls `body` for every watcher, in no particular order, without copying the table.
+    func forEach(_ body: (Watcher) -> Void) {
+        for case let watcher? in dense { body(watcher) }
+        for watcher in sparse.values { body(watcher) }
+    }
+
+    /// Whether some watcher satisfies `predicate`.
+    func contains(where predicate: (Watcher) -> Bool) -> Bool {
+        for case let watcher? in dense where predicate(watcher) { return true }
+        return sparse.values.contains(where: predicate)
     }
 }

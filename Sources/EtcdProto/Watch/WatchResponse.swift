@@ -1,7 +1,7 @@
 /// `etcdserverpb.WatchResponse`.
 ///
 /// The server rarely builds one with ``events`` filled in: it encodes each event once (``EncodedEvent``) and
-/// appends the same bytes to every response that carries it (``encode(events:)``).
+/// appends the same bytes to every response that carries it.
 public struct WatchResponse: ProtoMessage {
     public var header: ResponseHeader?
     public var watchID: Int64 = 0
@@ -39,12 +39,7 @@ public struct EncodedEvent: Sendable {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(body.count + 6)
         bytes.append(0x5A)  // field 11, wire type 2 (length-delimited)
-        var length = UInt64(body.count)
-        while length >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: length) | 0x80)
-            length >>= 7
-        }
-        bytes.append(UInt8(length))
+        appendVarint(UInt64(body.count), to: &bytes)
         bytes.append(contentsOf: body)
         self.bytes = bytes
     }
@@ -56,20 +51,17 @@ extension WatchResponse {
     public static func watchIDField(_ watchID: Int64) -> [UInt8] {
         guard watchID != 0 else { return [] }
         var bytes: [UInt8] = [0x10]  // field 2, wire type 0 (varint)
-        var value = UInt64(bitPattern: watchID)
-        while value >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        bytes.append(UInt8(value))
+        appendVarint(UInt64(bitPattern: watchID), to: &bytes)
         return bytes
     }
+}
 
-    /// This response (its ``events`` ignored) followed by pre-encoded events.
-    public func encode(events: [EncodedEvent]) -> [UInt8] {
-        var bytes = protobufBytes()
-        bytes.reserveCapacity(bytes.count + events.reduce(0) { $0 + $1.bytes.count })
-        for event in events { bytes.append(contentsOf: event.bytes) }
-        return bytes
+/// Appends `value` as a protobuf base-128 varint.
+private func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
+    var value = value
+    while value >= 0x80 {
+        bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+        value >>= 7
     }
+    bytes.append(UInt8(value))
 }

@@ -125,15 +125,8 @@ struct KVApplier {
     /// state before any change, then a check of the chosen ops against that same state, then the ops in order as
     /// one write.
     func txn(_ request: TxnRequest, in store: KVStore) throws(EtcdError) -> (TxnResponse, [Event]) {
-        let path: TxnPath
-        do {
-            path = try choosePath(request, store: store)
-            try checkOps(request, path: path, store: store)
-        } catch let error as EtcdError {
-            throw error
-        } catch {
-            throw EtcdError(error as! MVCCError)
-        }
+        let path = try choosePath(request, store: store)
+        try checkOps(request, path: path, store: store)
         let txn = store.beginWrite()
         do {
             var response = try execute(request, path: path, in: txn, nested: false)
@@ -153,7 +146,7 @@ struct KVApplier {
         var nested: [TxnPath]
     }
 
-    private func choosePath(_ request: TxnRequest, store: KVStore) throws -> TxnPath {
+    private func choosePath(_ request: TxnRequest, store: KVStore) throws(EtcdError) -> TxnPath {
         var succeeded = true
         for compare in request.compare where !(try evaluate(compare, store: store)) {
             succeeded = false
@@ -168,8 +161,13 @@ struct KVApplier {
 
     /// etcd's `applyCompare`: the compare holds for every key of its range; with no key, a VALUE compare fails and
     /// the others compare against an all-zero key.
-    private func evaluate(_ compare: Compare, store: KVStore) throws -> Bool {
-        let result = try store.range(KeyRange(key: compare.key, rangeEnd: compare.rangeEnd))
+    private func evaluate(_ compare: Compare, store: KVStore) throws(EtcdError) -> Bool {
+        let result: RangeResult
+        do {
+            result = try store.range(KeyRange(key: compare.key, rangeEnd: compare.rangeEnd))
+        } catch {
+            throw EtcdError(error)
+        }
         if result.kvs.isEmpty {
             if compare.target == .value { return false }
             return holds(compare, against: KeyValue(key: compare.key))
@@ -179,30 +177,21 @@ struct KVApplier {
 
     private func holds(_ compare: Compare, against kv: KeyValue) -> Bool {
         let order: Int
-        func compareInts(_ lhs: Int64, _ rhs: Int64) -> Int { lhs < rhs ? -1 : (lhs > rhs ? 1 : 0) }
-        switch compare.target {
-        case .value:
-            var operand: [UInt8] = []
-            if case .value(let value) = compare.operand { operand = value }
-            order = kv.value == operand ? 0 : (KeyOrder.less(kv.value, operand) ? -1 : 1)
-        case .create:
-            var operand: Int64 = 0
-            if case .createRevision(let value) = compare.operand { operand = value }
-            order = compareInts(kv.createRevision, operand)
-        case .mod:
-            var operand: Int64 = 0
-            if case .modRevision(let value) = compare.operand { operand = value }
-            order = compareInts(kv.modRevision, operand)
-        case .version:
-            var operand: Int64 = 0
-            if case .version(let value) = compare.operand { operand = value }
-            order = compareInts(kv.version, operand)
-        case .lease:
-            var operand: Int64 = 0
-            if case .lease(let value) = compare.operand { operand = value }
-            order = compareInts(kv.lease, operand)
-        default:
-            order = 0
+        switch (compare.target, compare.operand) {
+        case (.value, let operand):
+            // An operand of another kind than the target compares as zero / empty, as in etcd.
+            var value: [UInt8] = []
+            if case .value(let given) = operand { value = given }
+            order = kv.value == value ? 0 : (KeyOrder.less(kv.value, value) ? -1 : 1)
+        case (.create, .createRevision(let value)?): order = Self.order(kv.createRevision, value)
+        case (.create, _): order = Self.order(kv.createRevision, 0)
+        case (.mod, .modRevision(let value)?): order = Self.order(kv.modRevision, value)
+        case (.mod, _): order = Self.order(kv.modRevision, 0)
+        case (.version, .version(let value)?): order = Self.order(kv.version, value)
+        case (.version, _): order = Self.order(kv.version, 0)
+        case (.lease, .lease(let value)?): order = Self.order(kv.lease, value)
+        case (.lease, _): order = Self.order(kv.lease, 0)
+        default: order = 0
         }
         switch compare.result {
         case .equal: return order == 0
@@ -213,15 +202,17 @@ struct KVApplier {
         }
     }
 
+    private static func order(_ lhs: Int64, _ rhs: Int64) -> Int { lhs < rhs ? -1 : (lhs > rhs ? 1 : 0) }
+
     /// etcd's `checkRequests` on the chosen path, against the state before the txn: ranges at valid revisions,
     /// Puts with live leases and, with ignore flags, existing keys.
-    private func checkOps(_ request: TxnRequest, path: TxnPath, store: KVStore) throws {
+    private func checkOps(_ request: TxnRequest, path: TxnPath, store: KVStore) throws(EtcdError) {
         var nested = path.nested.makeIterator()
         for op in path.succeeded ? request.success : request.failure {
             switch op {
             case .range(let range):
-                if range.revision > store.currentRevision { throw EtcdError.futureRevision }
-                if range.revision > 0 && range.revision < store.compactRevision { throw EtcdError.compacted }
+                if range.revision > store.currentRevision { throw .futureRevision }
+                if range.revision > 0 && range.revision < store.compactRevision { throw .compacted }
             case .put(let put):
                 try checkPut(put) { () throws(MVCCError) in try store.get(put.key, at: store.currentRevision) }
             case .txn(let inner):

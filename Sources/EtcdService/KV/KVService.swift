@@ -30,21 +30,25 @@ public enum KVService {
     }
 }
 
-/// Decodes a request, runs it, and encodes the response or maps the error to its gRPC status.
-func serve<Request: ProtoDecodable, Response: ProtoEncodable>(
-    _ bytes: [UInt8], as: Request.Type, _ body: (Request) throws(EtcdError) -> Response
-) -> Result<[UInt8], GRPCStatus> {
-    let request: Request
+/// Decodes a request, or gives the status grpc-go answers for bytes it cannot unmarshal.
+func decodeRequest<Request: ProtoDecodable>(_ bytes: [UInt8], as: Request.Type) -> Result<Request, GRPCStatus> {
     do {
-        request = try Request(protobufBytes: bytes)
+        return .success(try Request(protobufBytes: bytes))
     } catch {
-        // grpc-go's wording for a request it cannot unmarshal.
         return .failure(GRPCStatus(.internal, "grpc: error unmarshalling request: \(error)"))
     }
-    do {
-        return .success(try body(request).protobufBytes())
-    } catch {
-        return .failure(error.status)
+}
+
+/// Decodes a request, runs it, and encodes the response or maps the error to its gRPC status.
+func serve<Request: ProtoDecodable, Response: ProtoEncodable>(
+    _ bytes: [UInt8], as type: Request.Type, _ body: (Request) throws(EtcdError) -> Response
+) -> Result<[UInt8], GRPCStatus> {
+    decodeRequest(bytes, as: type).flatMap { request in
+        do throws(EtcdError) {
+            return .success(try body(request).protobufBytes())
+        } catch {
+            return .failure(error.status)
+        }
     }
 }
 
@@ -58,17 +62,12 @@ func serveWrite<Request: ProtoDecodable, Response: ProtoEncodable>(
         responder.respond(.failure(EtcdError.requestTooLarge.status))
         return
     }
-    let request: Request
-    do {
-        request = try Request(protobufBytes: bytes)
-    } catch {
-        responder.respond(.failure(GRPCStatus(.internal, "grpc: error unmarshalling request: \(error)")))
-        return
-    }
-    body(request) { result in
-        switch result {
-        case .success(let response): responder.respond(.success(response.protobufBytes()))
-        case .failure(let error): responder.respond(.failure(error.status))
+    switch decodeRequest(bytes, as: type) {
+    case .failure(let status):
+        responder.respond(.failure(status))
+    case .success(let request):
+        body(request) { result in
+            responder.respond(result.map { $0.protobufBytes() }.mapError(\.status))
         }
     }
 }

@@ -16,41 +16,28 @@ extension EtcdStore {
     public func leaseGrant(
         _ request: LeaseGrantRequest, reply: @escaping @Sendable (Result<LeaseGrantResponse, EtcdError>) -> Void
     ) {
-        lock.lock()
-        let granted: (id: Int64, ttl: Int64)
-        do throws(LeaseError) {
-            granted = try lessor.grant(id: request.id, ttl: request.ttl)
-        } catch {
-            lock.unlock()
-            reply(.failure(Self.map(error)))
-            return
+        write(reply) { () throws(EtcdError) in
+            let granted: (id: Int64, ttl: Int64)
+            do throws(LeaseError) {
+                granted = try lessor.grant(id: request.id, ttl: request.ttl)
+            } catch {
+                throw Self.map(error)
+            }
+            leaseJournal?.stageLeaseGrant(id: granted.id, ttl: granted.ttl)
+            stagedLeaseChange()
+            let header = identity.header(revision: durableRevision)
+            return (LeaseGrantResponse(header: header, id: granted.id, ttl: granted.ttl), [])
         }
-        leaseJournal?.stageLeaseGrant(id: granted.id, ttl: granted.ttl)
-        stagedLeaseChange()
-        let response = LeaseGrantResponse(header: identity.header(revision: durableRevision), id: granted.id, ttl: granted.ttl)
-        let immediate = committed(events: []) { reply(.success(response)) }
-        lock.unlock()
-        immediate?()
     }
 
     /// Revokes a lease and deletes its keys in one revision; answers once that is durable.
     public func leaseRevoke(
         _ request: LeaseRevokeRequest, reply: @escaping @Sendable (Result<LeaseRevokeResponse, EtcdError>) -> Void
     ) {
-        lock.lock()
-        let events: [Event]
-        do throws(EtcdError) {
-            events = try revokeLocked(request.id)
-        } catch {
-            lock.unlock()
-            reply(.failure(error))
-            return
+        write(reply) { () throws(EtcdError) in
+            let events = try revokeLocked(request.id)
+            return (LeaseRevokeResponse(header: identity.header(revision: store.currentRevision)), events)
         }
-        let revision = store.currentRevision
-        let response = LeaseRevokeResponse(header: identity.header(revision: revision))
-        let immediate = committed(events: events) { reply(.success(response)) }
-        lock.unlock()
-        immediate?()
     }
 
     /// Removes the lease and deletes its keys (sorted, so the DELETE events come in key order) in one write.

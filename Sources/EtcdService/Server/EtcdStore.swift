@@ -162,7 +162,7 @@ public final class EtcdStore: @unchecked Sendable {
     }
 
     /// Applies a write under the lock, then replies once it is durable.
-    private func write<Response: Sendable>(
+    func write<Response: Sendable>(
         _ reply: @escaping @Sendable (Result<Response, EtcdError>) -> Void,
         _ body: () throws(EtcdError) -> (Response, [Event])
     ) {

@@ -104,6 +104,15 @@ final class GroupCommitter: @unchecked Sendable {
         }
     }
 
+    /// Takes the right to use the backend's writer (`flushInProgress`) unless someone holds it.
+    private func takeFlushRight() -> Bool {
+        store.lock.withLock {
+            if store.flushInProgress { return false }
+            store.flushInProgress = true
+            return true
+        }
+    }
+
     private func run() {
         while true {
             condition.lock()
@@ -113,20 +122,12 @@ final class GroupCommitter: @unchecked Sendable {
             condition.unlock()
 
             // Take the right to flush; if a writer is leading one, it signals again when it is done.
-            let acquired = store.lock.withLock { () -> Bool in
-                if store.flushInProgress { return false }
-                store.flushInProgress = true
-                return true
-            }
+            let acquired = takeFlushRight()
             if acquired {
                 let due = flushOnce()
                 for reply in due { reply() }
                 if backend.checkpointDue {
-                    let mayCheckpoint = store.lock.withLock { () -> Bool in
-                        if store.flushInProgress { return false }
-                        store.flushInProgress = true
-                        return true
-                    }
+                    let mayCheckpoint = takeFlushRight()
                     if mayCheckpoint {
                         backend.checkpointIfNeeded()
                         // Writes that arrived meanwhile saw a flush running and left their turn to it.

@@ -149,10 +149,7 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
                 if cachedHeader?.revision != revision {
                     cachedHeader = (revision, WatchResponse(header: identity.header(revision: revision)).protobufBytes())
                 }
-                var parts: [ArraySlice<UInt8>] = [cachedHeader!.bytes[...], WatchResponse.watchIDField(watchID)[...]]
-                parts.reserveCapacity(events.count + 2)
-                for event in events { parts.append(event[...]) }
-                stream.send(parts: parts)
+                send(shell: cachedHeader!.bytes, idField: WatchResponse.watchIDField(watchID), events[...], on: stream)
             }
         }
     }
@@ -163,7 +160,7 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
         let plain = shell.protobufBytes()
         let total = plain.count + events.reduce(0) { $0 + $1.count }
         guard total >= configuration.fragmentThreshold else {
-            stream.send(Self.assemble(plain, events[...]))
+            send(shell: plain, events[...], on: stream)
             return
         }
         var fragmentShell = shell
@@ -179,16 +176,19 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
                 end += 1
             }
             let last = end == events.count
-            stream.send(Self.assemble(last ? plain : fragmentHead, events[start..<end]))
+            send(shell: last ? plain : fragmentHead, events[start..<end], on: stream)
             start = end
         }
     }
 
-    /// A response: its encoded shell followed by pre-encoded `events` fields.
-    private static func assemble(_ shell: [UInt8], _ events: ArraySlice<[UInt8]>) -> [UInt8] {
-        var bytes = shell
-        bytes.reserveCapacity(shell.count + events.reduce(0) { $0 + $1.count })
-        for event in events { bytes.append(contentsOf: event) }
-        return bytes
+    /// Sends one response: its encoded shell (and, when the shell is shared by several watchers, the watch ID
+    /// field) followed by pre-encoded `events` fields, framed without joining them first.
+    private func send(
+        shell: [UInt8], idField: [UInt8] = [], _ events: ArraySlice<[UInt8]>, on stream: GRPCServerStream
+    ) {
+        var parts: [ArraySlice<UInt8>] = [shell[...], idField[...]]
+        parts.reserveCapacity(events.count + 2)
+        for event in events { parts.append(event[...]) }
+        stream.send(parts: parts)
     }
 }

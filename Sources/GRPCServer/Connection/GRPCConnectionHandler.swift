@@ -1,4 +1,3 @@
-internal import CNghttp2
 import Logging
 public import NIOCore
 
@@ -63,10 +62,7 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         }
         let session = NghttpSession(
             role: .server,
-            settings: [
-                (Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), configuration.maxConcurrentStreams),
-                (Int32(NGHTTP2_SETTINGS_MAX_FRAME_SIZE.rawValue), 16384),
-            ])
+            settings: [(.maxConcurrentStreams, configuration.maxConcurrentStreams), (.maxFrameSize, 16384)])
         session.delegate = self
         self.session = session
         if context.channel.isActive { flushNow() }
@@ -189,9 +185,6 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
     func closeNow() {
         context?.close(promise: nil)
     }
-
-    /// The number of open streams; for tests and logs.
-    var openStreamCount: Int { streams.count }
 }
 
 extension GRPCConnectionHandler: NghttpSessionDelegate {

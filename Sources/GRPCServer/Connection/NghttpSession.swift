@@ -16,6 +16,19 @@ final class NghttpSession {
         case client
     }
 
+    /// The SETTINGS a session may send first.
+    enum Setting {
+        case maxConcurrentStreams
+        case maxFrameSize
+
+        var id: Int32 {
+            switch self {
+            case .maxConcurrentStreams: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue)
+            case .maxFrameSize: Int32(NGHTTP2_SETTINGS_MAX_FRAME_SIZE.rawValue)
+            }
+        }
+    }
+
     /// The C session; nil only after ``close()``.
     private var session: OpaquePointer?
 
@@ -29,8 +42,8 @@ final class NghttpSession {
     ///
     /// - Parameters:
     ///   - role: server or client.
-    ///   - settings: SETTINGS sent first, as (identifier, value) pairs (`NGHTTP2_SETTINGS_*`).
-    init(role: Role, settings: [(id: Int32, value: UInt32)]) {
+    ///   - settings: SETTINGS sent first, with their values.
+    init(role: Role, settings: [(setting: Setting, value: UInt32)]) {
         var callbacks: OpaquePointer?
         precondition(nghttp2_session_callbacks_new(&callbacks) == 0, "nghttp2 out of memory")
         defer { nghttp2_session_callbacks_del(callbacks) }
@@ -50,7 +63,7 @@ final class NghttpSession {
         }
         precondition(result == 0 && session != nil, "nghttp2_session_new failed: \(result)")
 
-        let entries = settings.map { nghttp2_settings_entry(settings_id: $0.id, value: $0.value) }
+        let entries = settings.map { nghttp2_settings_entry(settings_id: $0.setting.id, value: $0.value) }
         entries.withUnsafeBufferPointer { buffer in
             _ = nghttp2_submit_settings(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), buffer.baseAddress, buffer.count)
         }

@@ -55,9 +55,6 @@ public final class KeyIndex {
     /// Whether nothing is left (every generation was compacted away).
     public var isEmpty: Bool { generations.isEmpty }
 
-    /// The newest change, if any.
-    public var lastRevision: Revision? { generations.last?.revisions.last }
-
     /// Records a Put at `revision`. Starts a new generation when the key does not currently exist.
     public func put(at revision: Revision) {
         if let last = generations.indices.last, !generations[last].closed {
@@ -136,9 +133,6 @@ public final class KeyIndex {
         generations = kept
         return dropped
     }
-
-    /// Every revision this key still holds, oldest first; for tests and consistency checks.
-    public var allRevisions: [Revision] { generations.flatMap(\.revisions) }
 }
 
 extension KeyIndex {
