@@ -8,17 +8,17 @@ public import MVCC
 /// The sorted array is rebuilt lazily, on the first lookup after the set of distinct ranges changed, so a burst
 /// of creations costs one sort. Guarded by the hub lock.
 final class WatcherIndex {
-    /// The watchers of one single-key bucket: most keys have one watcher, which is stored without an array.
+    /// The watchers of one single-key bucket: most keys have one watcher, which is stored without a list.
     private enum Bucket {
         case one(Watcher)
-        case many([Watcher])
+        case many(WatcherList)
     }
 
     /// Single-key watchers by key, in a sorted chunked map: denser than a hash table (no empty slots), which
     /// matters with a watcher per key by the hundred thousand.
     private var single = SortedKeyMap<Bucket>(maxChunkCount: 256)
     /// Range watchers by range.
-    private var ranges: [KeyRange: [Watcher]] = [:]
+    private var ranges: [KeyRange: WatcherList] = [:]
     /// Distinct ranges sorted by start key, with the largest end among each prefix of that order (nil: unbounded).
     private var sorted: [(range: KeyRange, maxEnd: [UInt8]?)] = []
     /// Set when `ranges` gained or lost a distinct range since `sorted` was built.
@@ -34,18 +34,18 @@ final class WatcherIndex {
                 watcher.slot = 0
                 single.insert(watcher.range.key, .one(watcher))
             case .one(let first):
-                watcher.slot = 1
-                single.insert(watcher.range.key, .many([first, watcher]))
-            case .many(var watchers):
-                single.insert(watcher.range.key, .one(watcher))  // release the array while it is edited
-                watcher.slot = Int32(watchers.count)
-                watchers.append(watcher)
-                single.insert(watcher.range.key, .many(watchers))
+                let list = WatcherList(first)
+                list.append(watcher)
+                single.insert(watcher.range.key, .many(list))
+            case .many(let list):
+                list.append(watcher)
             }
+        } else if let list = ranges[watcher.range] {
+            list.append(watcher)
         } else {
-            if ranges[watcher.range] == nil { dirty = true }
-            watcher.slot = Int32(ranges[watcher.range, default: []].count)
-            ranges[watcher.range, default: []].append(watcher)
+            watcher.slot = 0
+            ranges[watcher.range] = WatcherList(watcher)
+            dirty = true
         }
         count += 1
     }
@@ -56,49 +56,31 @@ final class WatcherIndex {
             switch single[watcher.range.key] {
             case .one(let only) where only === watcher:
                 single.remove(watcher.range.key)
-            case .many(let watchers):
-                var bucket: [Watcher]? = watchers
-                single.insert(watcher.range.key, .one(watcher))  // release the array while it is edited
-                Self.remove(watcher, from: &bucket)
-                if let bucket {
-                    if bucket.count == 1 {
-                        bucket[0].slot = 0
-                        single.insert(watcher.range.key, .one(bucket[0]))
-                    } else {
-                        single.insert(watcher.range.key, .many(bucket))
-                    }
-                } else {
-                    single.remove(watcher.range.key)
+            case .many(let list) where list.contains(watcher):
+                list.remove(watcher)
+                if list.members.count == 1 {
+                    single.insert(watcher.range.key, .one(list.members[0]))
                 }
             default:
                 return
             }
         } else {
-            Self.remove(watcher, from: &ranges[watcher.range])
-            if ranges[watcher.range] == nil { dirty = true }
+            guard let list = ranges[watcher.range], list.contains(watcher) else { return }
+            list.remove(watcher)
+            if list.members.isEmpty {
+                ranges[watcher.range] = nil
+                dirty = true
+            }
         }
         watcher.slot = -1
         count -= 1
-    }
-
-    /// Swap-removes `watcher` from its bucket, dropping the bucket when it empties.
-    private static func remove(_ watcher: Watcher, from bucket: inout [Watcher]?) {
-        let slot = Int(watcher.slot)
-        guard var watchers = bucket, slot < watchers.count, watchers[slot] === watcher else { return }
-        bucket = nil  // release the dictionary's reference so the array is uniquely owned while edited
-        let last = watchers.removeLast()
-        if last !== watcher {
-            watchers[slot] = last
-            last.slot = watcher.slot
-        }
-        if !watchers.isEmpty { bucket = watchers }
     }
 
     /// Calls `body` for every watcher whose range holds `key`.
     func forEachMatch(_ key: [UInt8], _ body: (Watcher) -> Void) {
         switch single[key] {
         case .one(let watcher): body(watcher)
-        case .many(let watchers): for watcher in watchers { body(watcher) }
+        case .many(let list): for watcher in list.members { body(watcher) }
         case nil: break
         }
         guard !ranges.isEmpty else { return }
@@ -114,8 +96,8 @@ final class WatcherIndex {
         while index >= 0 {
             let entry = sorted[index]
             if let maxEnd = entry.maxEnd, !KeyOrder.less(key, maxEnd) { break }  // nothing at or before reaches key
-            if entry.range.contains(key), let watchers = ranges[entry.range] {
-                for watcher in watchers { body(watcher) }
+            if entry.range.contains(key), let list = ranges[entry.range] {
+                for watcher in list.members { body(watcher) }
             }
             index -= 1
         }
@@ -137,5 +119,38 @@ final class WatcherIndex {
             sorted.append((range, maxEnd))
         }
         dirty = false
+    }
+}
+
+/// The watchers sharing one key or one range. A class, so that adding or removing a member edits the one array in
+/// place (an array held in an enum or a dictionary value would be copied whole by each edit: O(n) per removal,
+/// O(n²) when thousands of watchers of one key are parked or closed at once). Each member's `slot` is its
+/// position here. Guarded by the hub lock.
+final class WatcherList {
+    private(set) var members: [Watcher]
+
+    init(_ first: Watcher) {
+        first.slot = 0
+        members = [first]
+    }
+
+    func append(_ watcher: Watcher) {
+        watcher.slot = Int32(members.count)
+        members.append(watcher)
+    }
+
+    func contains(_ watcher: Watcher) -> Bool {
+        let slot = Int(watcher.slot)
+        return slot >= 0 && slot < members.count && members[slot] === watcher
+    }
+
+    /// Swap-removes a member (the caller checked `contains`): O(1).
+    func remove(_ watcher: Watcher) {
+        let slot = Int(watcher.slot)
+        let last = members.removeLast()
+        if last !== watcher {
+            members[slot] = last
+            last.slot = Int32(slot)
+        }
     }
 }
