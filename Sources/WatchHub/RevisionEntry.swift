@@ -21,6 +21,28 @@ final class RevisionEntry {
         }
     }
 
+    /// Every event's bytes, in order: the array itself is shared by every watcher that wants the whole revision.
+    func allBytes(prevKV: Bool, encoder: EventEncoder) -> [[UInt8]] {
+        guard prevKV, events.contains(where: { $0.prevKV != nil }) else {
+            if encoded == nil { encoded = events.map { encoder($0, false) } }
+            return encoded!
+        }
+        if encodedWithPrev == nil { encodedWithPrev = events.map { encoder($0, true) } }
+        return encodedWithPrev!
+    }
+
+    /// Appends the bytes of each event `watcher` (whose range is `range`) wants, in order; returns their size.
+    func appendMatches(in range: KeyRange, for watcher: Watcher, encoder: EventEncoder, to out: inout [[UInt8]]) -> Int {
+        var size = 0
+        for index in events.indices
+        where range.contains(events[index].kv.key) && watcher.wants(events[index], at: revision) {
+            let encoded = bytes(index, prevKV: watcher.wantsPrevKV, encoder: encoder)
+            size += encoded.count
+            out.append(encoded)
+        }
+        return size
+    }
+
     func bytes(_ index: Int, prevKV: Bool, encoder: EventEncoder) -> [UInt8] {
         guard prevKV, events[index].prevKV != nil else {
             if encoded == nil { encoded = events.map { encoder($0, false) } }

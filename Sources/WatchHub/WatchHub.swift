@@ -193,40 +193,63 @@ public final class WatchHub: @unchecked Sendable {
             head = revision
             log.append(entry)
             guard index.count > 0 || !progressWaiters.isEmpty else { return }
-            // Matched event indices per watcher, in first-match order.
-            var matched: [ObjectIdentifier: (watcher: Watcher, events: [Int])] = [:]
-            var order: [ObjectIdentifier] = []
-            for (position, event) in events.enumerated() {
+            // Watchers whose stream is over budget; taken out of the index after matching, not during it.
+            var parked: [Watcher] = []
+            if events.count == 1 {
+                // The common case: one event, whose encoded bytes every matching watcher shares.
+                let event = events[0]
                 index.forEachMatch(event.kv.key) { watcher in
                     guard watcher.wants(event, at: revision) else { return }
-                    let key = ObjectIdentifier(watcher)
-                    if matched[key] == nil {
-                        matched[key] = (watcher, [position])
-                        order.append(key)
-                    } else {
-                        matched[key]!.events.append(position)
+                    let bytes = entry.allBytes(prevKV: watcher.wantsPrevKV, encoder: encoder)
+                    if !offer(bytes, at: revision, to: watcher) { parked.append(watcher) }
+                }
+            } else {
+                // Matched event indices per watcher, in first-match order.
+                var matched: [ObjectIdentifier: (watcher: Watcher, events: [Int])] = [:]
+                var order: [ObjectIdentifier] = []
+                for (position, event) in events.enumerated() {
+                    index.forEachMatch(event.kv.key) { watcher in
+                        guard watcher.wants(event, at: revision) else { return }
+                        let key = ObjectIdentifier(watcher)
+                        if matched[key] == nil {
+                            matched[key] = (watcher, [position])
+                            order.append(key)
+                        } else {
+                            matched[key]!.events.append(position)
+                        }
                     }
                 }
-            }
-            for key in order {
-                let (watcher, positions) = matched[key]!
-                let stream = watcher.stream
-                let bytes = positions.map { entry.bytes($0, prevKV: watcher.wantsPrevKV, encoder: encoder) }
-                let delivery = Delivery.events(
-                    watchID: watcher.id, revision: revision, events: bytes, fragmentable: watcher.wantsFragments)
-                if stream.pendingBytes + delivery.estimatedSize > configuration.streamBudgetBytes && stream.hasPending {
-                    // The stream is not keeping up: park the watcher; it catches up from history later.
-                    index.remove(watcher)
-                    watcher.progress = .unsynced(next: revision)
-                    stream.unsynced.insert(watcher.id)
-                } else {
-                    stream.enqueue(delivery)
-                    watcher.sentSinceTick = true
+                for key in order {
+                    let (watcher, positions) = matched[key]!
+                    let bytes = positions.count == events.count
+                        ? entry.allBytes(prevKV: watcher.wantsPrevKV, encoder: encoder)
+                        : positions.map { entry.bytes($0, prevKV: watcher.wantsPrevKV, encoder: encoder) }
+                    if !offer(bytes, at: revision, to: watcher) { parked.append(watcher) }
                 }
-                wake(stream)
+            }
+            for watcher in parked {
+                // The stream is not keeping up: park the watcher; it catches up from history later.
+                index.remove(watcher)
+                watcher.progress = .unsynced(next: revision)
+                watcher.stream.unsynced.insert(watcher.id)
             }
             for stream in progressWaiters.values { answerProgressIfReady(stream) }
         }
+    }
+
+    /// Queues a synced watcher's events of `revision` on its stream, unless the stream is over its budget (then
+    /// returns false and the caller parks the watcher). Lock held.
+    private func offer(_ events: [[UInt8]], at revision: Int64, to watcher: Watcher) -> Bool {
+        let stream = watcher.stream
+        let delivery = Delivery.events(
+            watchID: watcher.id, revision: revision, events: events, fragmentable: watcher.wantsFragments)
+        defer { wake(stream) }
+        if stream.pendingBytes + delivery.estimatedSize > configuration.streamBudgetBytes && stream.hasPending {
+            return false
+        }
+        stream.enqueue(delivery)
+        watcher.sentSinceTick = true
+        return true
     }
 
     /// The store compacted at `revision`: watchers still needing anything older are canceled with it.
@@ -293,7 +316,7 @@ public final class WatchHub: @unchecked Sendable {
                 return .done
             }
             if let entries = log.entries(from: next, through: head) {
-                deliverBatch(to: watcher, from: Array(entries), coveredThrough: head)
+                deliverBatch(to: watcher, from: entries, coveredThrough: head)
                 return .done
             }
             return .read(watcher, next: next, through: head)
@@ -312,7 +335,7 @@ public final class WatchHub: @unchecked Sendable {
                     return
                 }
                 let entries = read.revisions.map { RevisionEntry(revision: $0.0, events: $0.1) }
-                deliverBatch(to: watcher, from: entries, coveredThrough: read.through)
+                deliverBatch(to: watcher, from: entries[...], coveredThrough: read.through)
             }
             return true
         }
@@ -321,21 +344,17 @@ public final class WatchHub: @unchecked Sendable {
     /// Queues one catch-up response for `watcher` from `entries` (whole revisions, oldest first, together covering
     /// every revision through `coveredThrough`), stopping after the batch size at a revision boundary, and advances
     /// the watcher; promotes it once it reaches the head. Lock held.
-    private func deliverBatch(to watcher: Watcher, from entries: [RevisionEntry], coveredThrough: Int64) {
+    private func deliverBatch(to watcher: Watcher, from entries: ArraySlice<RevisionEntry>, coveredThrough: Int64) {
         var bytes: [[UInt8]] = []
         var size = 0
         var through = coveredThrough
-        for (position, entry) in entries.enumerated() {
+        let range = watcher.range
+        for position in entries.indices {
             if size >= configuration.catchUpBatchBytes {
                 through = entries[position - 1].revision
                 break
             }
-            for (eventIndex, event) in entry.events.enumerated()
-            where watcher.range.contains(event.kv.key) && watcher.wants(event, at: entry.revision) {
-                let encoded = entry.bytes(eventIndex, prevKV: watcher.wantsPrevKV, encoder: encoder)
-                size += encoded.count
-                bytes.append(encoded)
-            }
+            size += entries[position].appendMatches(in: range, for: watcher, encoder: encoder, to: &bytes)
         }
         let stream = watcher.stream
         if !bytes.isEmpty {
