@@ -13,9 +13,15 @@ public enum GRPCMessageFramer {
     {
         let length = parts.reduce(0) { $0 + $1.count }
         var buffer = allocator.buffer(capacity: length + 5)
+        write(parts: parts, length: length, into: &buffer)
+        return buffer
+    }
+
+    /// Appends the framed form of the message made of `parts` (`length` bytes in all) to `buffer`.
+    static func write<Parts: Collection>(parts: Parts, length: Int, into buffer: inout ByteBuffer)
+    where Parts.Element == ArraySlice<UInt8> {
         buffer.writeInteger(UInt8(0))
         buffer.writeInteger(UInt32(length))
         for part in parts { buffer.writeBytes(part) }
-        return buffer
     }
 }

@@ -69,7 +69,7 @@ public final class GRPCServerStream {
         eventLoop.preconditionInEventLoop()
         let action = state.sendMessage()
         if action == .drop { return }
-        outbound.append(GRPCMessageFramer.frame(parts: parts, allocator: connection.allocator))
+        outbound.appendMessage(parts: parts, allocator: connection.allocator)
         if action == .sendHeadersAndQueue {
             connection.session.submitResponse(
                 streamID: id, headers: [HeaderField(":status", "200"), HeaderField("content-type", "application/grpc")])

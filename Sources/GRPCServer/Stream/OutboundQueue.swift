@@ -31,10 +31,28 @@ public struct OutboundQueue {
     /// Whether producers should hold off.
     public var isAboveHighWater: Bool { overHigh }
 
-    public mutating func append(_ bytes: ByteBuffer) {
-        guard bytes.readableBytes > 0 else { return }
-        chunks.append(bytes)
-        queuedBytes += bytes.readableBytes
+    /// Smallest chunk allocated for framed messages: small messages share chunks instead of a buffer each.
+    public static let chunkCapacity = 32 * 1024
+
+    /// Frames one message made of `parts` laid end to end (gRPC's 5-byte prefix, uncompressed) at the end of the
+    /// queue. Small messages are written into the newest chunk while it has room and no DATA frame has been cut
+    /// from it yet (cutting shares its storage, and writing then would copy it), so a burst of small responses
+    /// costs one allocation per chunk rather than one per message.
+    public mutating func appendMessage<Parts: Collection>(parts: Parts, allocator: ByteBufferAllocator)
+    where Parts.Element == ArraySlice<UInt8> {
+        var length = 0
+        for part in parts { length += part.count }
+        let framed = length + 5
+        if var last = chunks.last, last.readerIndex == 0, last.writableBytes >= framed {
+            chunks[chunks.index(before: chunks.endIndex)] = ByteBuffer()  // keep `last` uniquely referenced
+            GRPCMessageFramer.write(parts: parts, length: length, into: &last)
+            chunks[chunks.index(before: chunks.endIndex)] = last
+        } else {
+            var chunk = allocator.buffer(capacity: Swift.max(framed, Self.chunkCapacity))
+            GRPCMessageFramer.write(parts: parts, length: length, into: &chunk)
+            chunks.append(chunk)
+        }
+        queuedBytes += framed
         if queuedBytes > highWatermark { overHigh = true }
     }
 

@@ -6,31 +6,68 @@ import Testing
 struct OutboundQueueTests {
     private let allocator = ByteBufferAllocator()
 
+    /// The gRPC frame of `message`, as the queue should send it.
+    private func frame(_ message: [UInt8]) -> [UInt8] {
+        [0] + withUnsafeBytes(of: UInt32(message.count).bigEndian) { Array($0) } + message
+    }
+
+    private func drain(_ queue: inout OutboundQueue, maxLength: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        while let pull = queue.pull(maxLength: maxLength, allocator: allocator) {
+            #expect(pull.bytes.readableBytes <= maxLength)
+            out += pull.bytes.readableBytesView
+        }
+        return out
+    }
+
     @Test("pulls never exceed the frame size and preserve byte order across chunks")
     func pullsRespectMaxLength() {
         var queue = OutboundQueue(highWatermark: 1 << 20, lowWatermark: 0)
-        queue.append(ByteBuffer(bytes: [1, 2, 3]))
-        queue.append(ByteBuffer(bytes: [4, 5]))
-        queue.append(ByteBuffer(bytes: [6]))
-        var out: [UInt8] = []
-        while let pull = queue.pull(maxLength: 2, allocator: allocator) {
-            #expect(pull.bytes.readableBytes <= 2)
-            out += pull.bytes.readableBytesView
-        }
-        #expect(out == [1, 2, 3, 4, 5, 6])
+        queue.appendMessage(parts: [[1, 2, 3][...]], allocator: allocator)
+        queue.appendMessage(parts: [[4][...], [5][...]], allocator: allocator)
+        queue.appendMessage(parts: [[6][...]], allocator: allocator)
+        #expect(drain(&queue, maxLength: 2) == frame([1, 2, 3]) + frame([4, 5]) + frame([6]))
         #expect(queue.isEmpty)
+    }
+
+    @Test("messages appended after a pull cut part of a chunk follow the bytes already pulled, unchanged")
+    func appendAfterPartialPull() {
+        var queue = OutboundQueue(highWatermark: 1 << 20, lowWatermark: 0)
+        queue.appendMessage(parts: [Array(repeating: 7, count: 100)[...]], allocator: allocator)
+        let first = queue.pull(maxLength: 50, allocator: allocator)
+        let firstBytes = first.map { Array($0.bytes.readableBytesView) } ?? []
+        queue.appendMessage(parts: [[1, 2][...]], allocator: allocator)
+        #expect(first.map { Array($0.bytes.readableBytesView) } == firstBytes)  // the cut slice is not disturbed
+        let rest = drain(&queue, maxLength: 64)
+        #expect(firstBytes + rest == frame(Array(repeating: 7, count: 100)) + frame([1, 2]))
+    }
+
+    @Test("a burst of small messages and one larger than a chunk come out whole and in order")
+    func manySmallAndOneLarge() {
+        var queue = OutboundQueue(highWatermark: 1 << 30, lowWatermark: 0)
+        var expected: [UInt8] = []
+        for i in 0..<5_000 {
+            let message = [UInt8](repeating: UInt8(i % 251), count: i % 40)
+            queue.appendMessage(parts: [message[...]], allocator: allocator)
+            expected += frame(message)
+        }
+        let large = [UInt8](repeating: 9, count: OutboundQueue.chunkCapacity * 2)
+        queue.appendMessage(parts: [large[...]], allocator: allocator)
+        expected += frame(large)
+        #expect(queue.queuedBytes == expected.count)
+        #expect(drain(&queue, maxLength: 16_384) == expected)
     }
 
     @Test("trailers come with the last bytes, or alone when nothing is queued")
     func trailers() {
         var queue = OutboundQueue(highWatermark: 100, lowWatermark: 0)
-        queue.append(ByteBuffer(bytes: [1, 2, 3]))
+        queue.appendMessage(parts: [[1][...]], allocator: allocator)  // six bytes framed
         queue.finish(trailers: [HeaderField("grpc-status", "0")])
-        let first = queue.pull(maxLength: 2, allocator: allocator)
+        let first = queue.pull(maxLength: 3, allocator: allocator)
         #expect(first?.trailers == nil)
-        let last = queue.pull(maxLength: 2, allocator: allocator)
+        let last = queue.pull(maxLength: 3, allocator: allocator)
         #expect(last?.trailers == [HeaderField("grpc-status", "0")])
-        #expect(queue.pull(maxLength: 2, allocator: allocator) == nil)
+        #expect(queue.pull(maxLength: 3, allocator: allocator) == nil)
 
         var alone = OutboundQueue(highWatermark: 100, lowWatermark: 0)
         alone.finish(trailers: [HeaderField("grpc-status", "1")])
@@ -42,9 +79,9 @@ struct OutboundQueueTests {
     @Test("above the high watermark producers are told to stop, and told once when it drains to the low one")
     func watermarks() {
         var queue = OutboundQueue(highWatermark: 10, lowWatermark: 4)
-        queue.append(ByteBuffer(bytes: Array(repeating: 0, count: 8)))
+        queue.appendMessage(parts: [Array(repeating: 0, count: 3)[...]], allocator: allocator)  // 8 bytes framed
         #expect(!queue.isAboveHighWater)
-        queue.append(ByteBuffer(bytes: Array(repeating: 0, count: 8)))
+        queue.appendMessage(parts: [Array(repeating: 0, count: 3)[...]], allocator: allocator)
         #expect(queue.isAboveHighWater)
         #expect(queue.pull(maxLength: 6, allocator: allocator)?.becameWritable == false)
         #expect(queue.isAboveHighWater)
