@@ -34,6 +34,7 @@ var (
 	rate        = flag.Int("rate", 10, "puts per second (fanout-latency)")
 	pid         = flag.Int("pid", 0, "server pid, to read its RSS (idle)")
 	valueSize   = flag.Int("value-size", 256, "value bytes")
+	watchClient = flag.String("watch-client", "raw", "raw (etcdserverpb.Watch streams) | clientv3 (fanout, fanout-latency)")
 	dialTimeout = 5 * time.Second
 )
 
@@ -47,9 +48,17 @@ func main() {
 	case "range", "range-prefix":
 		result, err = benchRange(*mode == "range-prefix")
 	case "fanout":
-		result, err = benchFanout()
+		if *watchClient == "raw" {
+			result, err = benchFanoutRaw(false)
+		} else {
+			result, err = benchFanout()
+		}
 	case "fanout-latency":
-		result, err = benchFanoutLatency()
+		if *watchClient == "raw" {
+			result, err = benchFanoutRaw(true)
+		} else {
+			result, err = benchFanoutLatency()
+		}
 	case "idle":
 		result, err = benchIdle()
 	case "catchup":
@@ -324,6 +333,75 @@ func benchFanoutLatency() (map[string]interface{}, error) {
 		"watchers": *watchers, "streams": *streams, "rate": *rate, "events": len(all),
 		"p50_ms": percentile(all, 0.5), "p99_ms": percentile(all, 0.99),
 	}, nil
+}
+
+// benchFanoutRaw is fanout (or, with timed, fanout-latency) over raw Watch streams: the writer puts flat out, or
+// at `*rate` puts per second with its send time as the value, and every watcher must receive every put's event.
+func benchFanoutRaw(timed bool) (map[string]interface{}, error) {
+	c, err := newClient()
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	key := "fanout"
+	if timed {
+		key = "latency"
+	}
+	rw, err := openRawWatchers(c.ActiveConnection(), key)
+	if err != nil {
+		return nil, err
+	}
+	defer rw.close()
+	received := make(chan error, 1)
+	go func() { received <- rw.receive(*total, timed, 10*time.Minute) }()
+	writer, err := newClient()
+	if err != nil {
+		return nil, err
+	}
+	defer writer.Close()
+	value := strings.Repeat("v", *valueSize)
+	interval := time.Second / time.Duration(*rate)
+	start := time.Now()
+	for i := 0; i < *total; i++ {
+		if timed {
+			time.Sleep(time.Until(start.Add(time.Duration(i) * interval)))
+			value = strconv.FormatInt(time.Now().UnixNano(), 10)
+		}
+		if _, err := writer.Put(context.Background(), key, value); err != nil {
+			return nil, err
+		}
+	}
+	putsDone := time.Since(start)
+	if err := <-received; err != nil {
+		return nil, err
+	}
+	elapsed := time.Since(start)
+	delivered := rw.delivered()
+	if delivered != *total**watchers {
+		return nil, fmt.Errorf("delivered %d events, expected %d", delivered, *total**watchers)
+	}
+	result := map[string]interface{}{
+		"watchers": *watchers, "streams": *streams, "revisions": *total, "events": delivered, "client": "raw",
+		"responses": rw.responses,
+	}
+	if timed {
+		var all []time.Duration
+		for _, ws := range rw.watchers {
+			for _, w := range ws {
+				all = append(all, w.latencies...)
+			}
+		}
+		sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+		result["rate"] = *rate
+		result["p50_ms"] = percentile(all, 0.5)
+		result["p99_ms"] = percentile(all, 0.99)
+		result["max_ms"] = percentile(all, 1.0)
+	} else {
+		result["seconds"] = elapsed.Seconds()
+		result["events_per_sec"] = float64(delivered) / elapsed.Seconds()
+		result["puts_per_sec"] = float64(*total) / putsDone.Seconds()
+	}
+	return result, nil
 }
 
 func rssBytes(pid int) (int64, error) {

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	pb "go.etcd.io/etcd/etcdserver/etcdserverpb"
+	"google.golang.org/grpc"
+)
+
+// rawWatchers drives watchers over raw etcdserverpb.Watch streams: one goroutine per stream receives, decodes and
+// checks every response. clientv3's watch path hands each response through several goroutines and channels per
+// watcher, which on two shared cores costs more than either server spends producing the event; raw streams keep
+// the load generator's cost per event small, so that fan-out figures measure the servers.
+type rawWatchers struct {
+	streams []pb.Watch_WatchClient
+	cancel  context.CancelFunc
+	// watchers[s] maps a watch ID on stream s to its state; filled while creating, read-only afterwards.
+	watchers []map[int64]*rawWatcher
+	// responses counts the event-carrying responses received (atomically).
+	responses int64
+}
+
+// rawWatcher is the receiving side's record of one watch: what arrived and whether it was in order.
+type rawWatcher struct {
+	events  int
+	lastRev int64
+	// latencies holds put→event delays when the event values carry the put's send time (fanout-latency).
+	latencies []time.Duration
+}
+
+// openRawWatchers opens `*streams` Watch streams on one connection and creates `*watchers` watchers on key,
+// round-robin over the streams, waiting until each is created.
+func openRawWatchers(conn *grpc.ClientConn, key string) (*rawWatchers, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	rw := &rawWatchers{cancel: cancel}
+	client := pb.NewWatchClient(conn)
+	for s := 0; s < *streams; s++ {
+		stream, err := client.Watch(ctx, grpc.ForceCodec(rawCodec{}))
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		rw.streams = append(rw.streams, stream)
+		rw.watchers = append(rw.watchers, map[int64]*rawWatcher{})
+	}
+	perStream := make([]int, *streams)
+	for i := 0; i < *watchers; i++ {
+		perStream[i%*streams]++
+	}
+	errs := make(chan error, *streams)
+	for s, stream := range rw.streams {
+		go func(s int, stream pb.Watch_WatchClient) {
+			for i := 0; i < perStream[s]; i++ {
+				req := &pb.WatchRequest{RequestUnion: &pb.WatchRequest_CreateRequest{
+					CreateRequest: &pb.WatchCreateRequest{Key: []byte(key)}}}
+				if err := stream.Send(req); err != nil {
+					errs <- err
+					return
+				}
+			}
+			var raw []byte
+			var resp watchSummary
+			for i := 0; i < perStream[s]; i++ {
+				if err := stream.RecvMsg(&raw); err != nil {
+					errs <- err
+					return
+				}
+				if err := summarize(raw, &resp); err != nil {
+					errs <- err
+					return
+				}
+				if !resp.created || resp.canceled {
+					errs <- fmt.Errorf("stream %d: expected a created response, got %+v", s, resp)
+					return
+				}
+				rw.watchers[s][resp.watchID] = &rawWatcher{}
+			}
+			errs <- nil
+		}(s, stream)
+	}
+	for range rw.streams {
+		select {
+		case err := <-errs:
+			if err != nil {
+				cancel()
+				return nil, err
+			}
+		case <-time.After(120 * time.Second):
+			cancel()
+			return nil, fmt.Errorf("watchers not created in time")
+		}
+	}
+	return rw, nil
+}
+
+// receive reads every stream until each of its watchers has `perWatcher` events, checking that each watcher's
+// events come in increasing revision order with none missing or repeated (every put is to the watched key, so
+// each watcher must see the revisions of all puts, each once). With timed set, each event value is the put's send
+// time in Unix nanoseconds and its delay is recorded. It returns once all streams are done, or the first error.
+func (rw *rawWatchers) receive(perWatcher int, timed bool, deadline time.Duration) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, len(rw.streams))
+	for s, stream := range rw.streams {
+		wg.Add(1)
+		go func(s int, stream pb.Watch_WatchClient) {
+			defer wg.Done()
+			watchers := rw.watchers[s]
+			pending := len(watchers)
+			var raw []byte
+			var resp watchSummary
+			for pending > 0 {
+				if err := stream.RecvMsg(&raw); err != nil {
+					errs <- fmt.Errorf("stream %d: %v", s, err)
+					return
+				}
+				if err := summarize(raw, &resp); err != nil {
+					errs <- fmt.Errorf("stream %d: %v", s, err)
+					return
+				}
+				w := watchers[resp.watchID]
+				if w == nil || resp.canceled || resp.created {
+					errs <- fmt.Errorf("stream %d: unexpected response %+v", s, resp)
+					return
+				}
+				atomic.AddInt64(&rw.responses, 1)
+				now := time.Now()
+				for i, rev := range resp.revs {
+					if w.lastRev != 0 && rev != w.lastRev+1 {
+						errs <- fmt.Errorf("watch %d: revision %d after %d", resp.watchID, rev, w.lastRev)
+						return
+					}
+					w.lastRev = rev
+					w.events++
+					if timed {
+						sent, _ := strconv.ParseInt(string(resp.values[i]), 10, 64)
+						w.latencies = append(w.latencies, now.Sub(time.Unix(0, sent)))
+					}
+				}
+				if len(resp.revs) > 0 && w.events >= perWatcher {
+					if w.events > perWatcher {
+						errs <- fmt.Errorf("watch %d: %d events, expected %d", resp.watchID, w.events, perWatcher)
+						return
+					}
+					pending--
+				}
+			}
+		}(s, stream)
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case err := <-errs:
+		return err
+	case <-time.After(deadline):
+		return fmt.Errorf("not every event arrived in %v: %d of %d", deadline, rw.delivered(), perWatcher**watchers)
+	}
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
+}
+
+// delivered counts the events received so far over all watchers (exact once receive has returned).
+func (rw *rawWatchers) delivered() int {
+	n := 0
+	for _, ws := range rw.watchers {
+		for _, w := range ws {
+			n += w.events
+		}
+	}
+	return n
+}
+
+func (rw *rawWatchers) close() { rw.cancel() }
