@@ -46,22 +46,34 @@ public struct EncodedEvent: Sendable {
 }
 
 extension WatchResponse {
-    /// The `watch_id` field (2) alone, to append to a shared encoding of the other fields; empty for 0, which
-    /// proto3 omits.
-    public static func watchIDField(_ watchID: Int64) -> [UInt8] {
-        guard watchID != 0 else { return [] }
-        var bytes: [UInt8] = [0x10]  // field 2, wire type 0 (varint)
-        appendVarint(UInt64(bitPattern: watchID), to: &bytes)
-        return bytes
+    /// The size of the `watch_id` field (2) alone: 0 for ID 0, which proto3 omits.
+    public static func watchIDFieldSize(_ watchID: Int64) -> Int {
+        guard watchID != 0 else { return 0 }
+        var size = 1
+        forEachVarintByte(UInt64(bitPattern: watchID)) { _ in size += 1 }
+        return size
+    }
+
+    /// Emits the bytes of the `watch_id` field (2) alone, to follow a shared encoding of the other fields; nothing
+    /// for 0, which proto3 omits. Byte by byte, so that callers write straight into their own buffer.
+    public static func writeWatchIDField(_ watchID: Int64, _ emit: (UInt8) -> Void) {
+        guard watchID != 0 else { return }
+        emit(0x10)  // field 2, wire type 0 (varint)
+        forEachVarintByte(UInt64(bitPattern: watchID), emit)
     }
 }
 
 /// Appends `value` as a protobuf base-128 varint.
 private func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
+    forEachVarintByte(value) { bytes.append($0) }
+}
+
+/// Emits `value`'s protobuf base-128 varint bytes in order.
+private func forEachVarintByte(_ value: UInt64, _ emit: (UInt8) -> Void) {
     var value = value
     while value >= 0x80 {
-        bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+        emit(UInt8(truncatingIfNeeded: value) | 0x80)
         value >>= 7
     }
-    bytes.append(UInt8(value))
+    emit(UInt8(value))
 }

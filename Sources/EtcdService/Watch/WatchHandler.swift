@@ -87,10 +87,11 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
     private func startProgressTimer() {
         guard progressTimer == nil, configuration.progressNotifyInterval.nanoseconds > 0 else { return }
         let interval = configuration.progressNotifyInterval
+        // The task holds the hub and the stream, not the handler: a weak reference to the handler would give it a
+        // side table and slow every retain and release of it. `close()` cancels the task.
         progressTimer = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) {
-            [weak self] (_: RepeatedTask) in
-            guard let self else { return }
-            self.hub.progressTick(on: self.hubStream)
+            [hub, hubStream] (_: RepeatedTask) in
+            hub.progressTick(on: hubStream)
         }
     }
 
@@ -149,7 +150,7 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
                 if cachedHeader?.revision != revision {
                     cachedHeader = (revision, WatchResponse(header: identity.header(revision: revision)).protobufBytes())
                 }
-                send(shell: cachedHeader!.bytes, idField: WatchResponse.watchIDField(watchID), events[...], on: stream)
+                send(shell: cachedHeader!.bytes, watchID: watchID, events[...], on: stream)
             }
         }
     }
@@ -182,13 +183,16 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
     }
 
     /// Sends one response: its encoded shell (and, when the shell is shared by several watchers, the watch ID
-    /// field) followed by pre-encoded `events` fields, framed without joining them first.
+    /// field) followed by pre-encoded `events` fields, written straight into the stream's outbound queue.
     private func send(
-        shell: [UInt8], idField: [UInt8] = [], _ events: ArraySlice<[UInt8]>, on stream: GRPCServerStream
+        shell: [UInt8], watchID: Int64 = 0, _ events: ArraySlice<[UInt8]>, on stream: GRPCServerStream
     ) {
-        var parts: [ArraySlice<UInt8>] = [shell[...], idField[...]]
-        parts.reserveCapacity(events.count + 2)
-        for event in events { parts.append(event[...]) }
-        stream.send(parts: parts)
+        var length = shell.count + WatchResponse.watchIDFieldSize(watchID)
+        for event in events { length += event.count }
+        stream.send(length: length) { buffer in
+            buffer.writeBytes(shell)
+            WatchResponse.writeWatchIDField(watchID) { buffer.writeInteger($0) }
+            for event in events { buffer.writeBytes(event) }
+        }
     }
 }

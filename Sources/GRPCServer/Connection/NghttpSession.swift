@@ -32,8 +32,10 @@ final class NghttpSession {
     /// The C session; nil only after ``close()``.
     private var session: OpaquePointer?
 
-    /// Receives decoded events. Weak: the delegate owns the session.
-    weak var delegate: NghttpSessionDelegate?
+    /// Receives decoded events. Unowned: the delegate owns the session, and outlives it. Not weak on purpose: a weak
+    /// reference gives the delegate (the connection handler) a side table, which sends every retain and release
+    /// of it, one per outbound message, through the runtime's slow path.
+    unowned var delegate: (any NghttpSessionDelegate)?
 
     /// True while `mem_recv` runs, to catch re-entrant calls.
     private var receiving = false

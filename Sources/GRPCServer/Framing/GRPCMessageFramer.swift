@@ -4,24 +4,18 @@ public import NIOCore
 public enum GRPCMessageFramer {
     /// The framed form of `message` (uncompressed).
     public static func frame(_ message: [UInt8], allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
-        frame(parts: CollectionOfOne(message[...]), allocator: allocator)
-    }
-
-    /// The framed form of the message made of `parts` laid end to end.
-    public static func frame<Parts: Collection>(parts: Parts, allocator: ByteBufferAllocator = ByteBufferAllocator())
-        -> ByteBuffer where Parts.Element == ArraySlice<UInt8>
-    {
-        let length = parts.reduce(0) { $0 + $1.count }
-        var buffer = allocator.buffer(capacity: length + 5)
-        write(parts: parts, length: length, into: &buffer)
+        var buffer = allocator.buffer(capacity: message.count + 5)
+        write(length: message.count, into: &buffer) { $0.writeBytes(message) }
         return buffer
     }
 
-    /// Appends the framed form of the message made of `parts` (`length` bytes in all) to `buffer`.
-    static func write<Parts: Collection>(parts: Parts, length: Int, into buffer: inout ByteBuffer)
-    where Parts.Element == ArraySlice<UInt8> {
+    /// Appends the prefix of an uncompressed `length`-byte message to `buffer`, then the message, which `body`
+    /// writes: exactly `length` bytes, or the frame would be corrupt (checked).
+    static func write(length: Int, into buffer: inout ByteBuffer, body: (inout ByteBuffer) -> Void) {
+        let start = buffer.writerIndex
         buffer.writeInteger(UInt8(0))
         buffer.writeInteger(UInt32(length))
-        for part in parts { buffer.writeBytes(part) }
+        body(&buffer)
+        precondition(buffer.writerIndex - start == length + 5, "a gRPC message body wrote other than its length")
     }
 }

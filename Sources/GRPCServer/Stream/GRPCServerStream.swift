@@ -60,16 +60,18 @@ public final class GRPCServerStream {
 
     /// Sends one response message. Dropped if the call has ended.
     public func send(_ message: [UInt8]) {
-        send(parts: CollectionOfOne(message[...]))
+        send(length: message.count) { $0.writeBytes(message) }
     }
 
-    /// Sends one response message made of `parts` laid end to end (framed once, without joining them first).
-    /// Dropped if the call has ended.
-    public func send<Parts: Collection>(parts: Parts) where Parts.Element == ArraySlice<UInt8> {
+    /// Sends one response message of `length` bytes, which `body` writes straight into the outbound queue (exactly
+    /// `length` bytes): a message made of shared pieces is framed without being joined first. Dropped if the call
+    /// has ended.
+    public func send(length: Int, body: (inout ByteBuffer) -> Void) {
         eventLoop.preconditionInEventLoop()
         let action = state.sendMessage()
         if action == .drop { return }
-        outbound.appendMessage(parts: parts, allocator: connection.allocator)
+        let connection = self.connection
+        outbound.appendMessage(length: length, allocator: connection.allocator, body: body)
         if action == .sendHeadersAndQueue {
             connection.session.submitResponse(
                 streamID: id, headers: [HeaderField(":status", "200"), HeaderField("content-type", "application/grpc")])

@@ -6,9 +6,13 @@ public import NIOCore
 /// ``becameWritable`` when the queue drains below the low watermark, so a stream whose peer stops reading pushes back
 /// on its producer instead of growing without bound.
 public struct OutboundQueue {
-    /// Queued chunks, oldest first.
+    /// Queued chunks no longer written to, oldest first; `tail` follows them.
     private var chunks: CircularBuffer<ByteBuffer> = CircularBuffer(initialCapacity: 4)
-    /// Sum of the readable bytes of `chunks`.
+    /// The newest chunk, which messages are framed into while it has room. Kept out of `chunks` so that writing
+    /// mutates it in place (an element of a collection would be copied out and back, a retain and release of its
+    /// storage per message). Sealed into `chunks` before any pull cuts from it: cutting shares its storage.
+    private var tail: ByteBuffer?
+    /// Sum of the readable bytes of `chunks` and `tail`.
     public private(set) var queuedBytes = 0
     /// Trailers to send once every chunk is out; set by the final status.
     public private(set) var trailers: [HeaderField]?
@@ -34,26 +38,36 @@ public struct OutboundQueue {
     /// Smallest chunk allocated for framed messages: small messages share chunks instead of a buffer each.
     public static let chunkCapacity = 32 * 1024
 
-    /// Frames one message made of `parts` laid end to end (gRPC's 5-byte prefix, uncompressed) at the end of the
-    /// queue. Small messages are written into the newest chunk while it has room and no DATA frame has been cut
-    /// from it yet (cutting shares its storage, and writing then would copy it), so a burst of small responses
-    /// costs one allocation per chunk rather than one per message.
-    public mutating func appendMessage<Parts: Collection>(parts: Parts, allocator: ByteBufferAllocator)
-    where Parts.Element == ArraySlice<UInt8> {
-        var length = 0
-        for part in parts { length += part.count }
+    /// Frames one message of `length` bytes, which `body` writes, at the end of the queue (gRPC's 5-byte prefix,
+    /// uncompressed). Small messages are written into the newest chunk while it has room and no DATA frame has been
+    /// cut from it yet (cutting shares its storage, and writing then would copy it), so a burst of small responses
+    /// costs one allocation per chunk rather than one per message, and the message is never assembled elsewhere
+    /// first. `body` must write exactly `length` bytes.
+    public mutating func appendMessage(
+        length: Int, allocator: ByteBufferAllocator, body: (inout ByteBuffer) -> Void
+    ) {
         let framed = length + 5
-        if var last = chunks.last, last.readerIndex == 0, last.writableBytes >= framed {
-            chunks[chunks.index(before: chunks.endIndex)] = ByteBuffer()  // keep `last` uniquely referenced
-            GRPCMessageFramer.write(parts: parts, length: length, into: &last)
-            chunks[chunks.index(before: chunks.endIndex)] = last
+        if tail != nil, tail!.writableBytes >= framed {
+            GRPCMessageFramer.write(length: length, into: &tail!, body: body)
         } else {
+            sealTail()
             var chunk = allocator.buffer(capacity: Swift.max(framed, Self.chunkCapacity))
-            GRPCMessageFramer.write(parts: parts, length: length, into: &chunk)
-            chunks.append(chunk)
+            GRPCMessageFramer.write(length: length, into: &chunk, body: body)
+            tail = chunk
         }
         queuedBytes += framed
         if queuedBytes > highWatermark { overHigh = true }
+    }
+
+    /// Moves `tail`, if it holds anything, to the end of `chunks`; the next message starts a new chunk.
+    private mutating func sealTail() {
+        if let tail, tail.readableBytes > 0 { chunks.append(tail) }
+        tail = nil
+    }
+
+    /// Frames `message` at the end of the queue.
+    public mutating func appendMessage(_ message: [UInt8], allocator: ByteBufferAllocator) {
+        appendMessage(length: message.count, allocator: allocator) { $0.writeBytes(message) }
     }
 
     public mutating func finish(trailers: [HeaderField]) {
@@ -72,6 +86,7 @@ public struct OutboundQueue {
     /// Takes up to `maxLength` bytes; nil when there is nothing to send (neither bytes nor trailers).
     public mutating func pull(maxLength: Int, allocator: ByteBufferAllocator) -> Pull? {
         guard !isEmpty else { return nil }
+        sealTail()
         var out: ByteBuffer
         if var first = chunks.first, first.readableBytes >= maxLength || chunks.count == 1 {
             // Common case: one chunk satisfies the frame; slice instead of copying.
@@ -101,6 +116,7 @@ public struct OutboundQueue {
     /// Drops everything (the stream is gone).
     public mutating func removeAll() {
         chunks.removeAll()
+        tail = nil
         queuedBytes = 0
         trailers = nil
         overHigh = false

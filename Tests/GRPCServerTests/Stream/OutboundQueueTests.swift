@@ -23,9 +23,12 @@ struct OutboundQueueTests {
     @Test("pulls never exceed the frame size and preserve byte order across chunks")
     func pullsRespectMaxLength() {
         var queue = OutboundQueue(highWatermark: 1 << 20, lowWatermark: 0)
-        queue.appendMessage(parts: [[1, 2, 3][...]], allocator: allocator)
-        queue.appendMessage(parts: [[4][...], [5][...]], allocator: allocator)
-        queue.appendMessage(parts: [[6][...]], allocator: allocator)
+        queue.appendMessage([1, 2, 3], allocator: allocator)
+        queue.appendMessage(length: 2, allocator: allocator) { buffer in  // a message written in pieces
+            buffer.writeBytes([4])
+            buffer.writeBytes([5])
+        }
+        queue.appendMessage([6], allocator: allocator)
         #expect(drain(&queue, maxLength: 2) == frame([1, 2, 3]) + frame([4, 5]) + frame([6]))
         #expect(queue.isEmpty)
     }
@@ -33,10 +36,10 @@ struct OutboundQueueTests {
     @Test("messages appended after a pull cut part of a chunk follow the bytes already pulled, unchanged")
     func appendAfterPartialPull() {
         var queue = OutboundQueue(highWatermark: 1 << 20, lowWatermark: 0)
-        queue.appendMessage(parts: [Array(repeating: 7, count: 100)[...]], allocator: allocator)
+        queue.appendMessage(Array(repeating: 7, count: 100), allocator: allocator)
         let first = queue.pull(maxLength: 50, allocator: allocator)
         let firstBytes = first.map { Array($0.bytes.readableBytesView) } ?? []
-        queue.appendMessage(parts: [[1, 2][...]], allocator: allocator)
+        queue.appendMessage([1, 2], allocator: allocator)
         #expect(first.map { Array($0.bytes.readableBytesView) } == firstBytes)  // the cut slice is not disturbed
         let rest = drain(&queue, maxLength: 64)
         #expect(firstBytes + rest == frame(Array(repeating: 7, count: 100)) + frame([1, 2]))
@@ -48,11 +51,11 @@ struct OutboundQueueTests {
         var expected: [UInt8] = []
         for i in 0..<5_000 {
             let message = [UInt8](repeating: UInt8(i % 251), count: i % 40)
-            queue.appendMessage(parts: [message[...]], allocator: allocator)
+            queue.appendMessage(message, allocator: allocator)
             expected += frame(message)
         }
         let large = [UInt8](repeating: 9, count: OutboundQueue.chunkCapacity * 2)
-        queue.appendMessage(parts: [large[...]], allocator: allocator)
+        queue.appendMessage(large, allocator: allocator)
         expected += frame(large)
         #expect(queue.queuedBytes == expected.count)
         #expect(drain(&queue, maxLength: 16_384) == expected)
@@ -61,7 +64,7 @@ struct OutboundQueueTests {
     @Test("trailers come with the last bytes, or alone when nothing is queued")
     func trailers() {
         var queue = OutboundQueue(highWatermark: 100, lowWatermark: 0)
-        queue.appendMessage(parts: [[1][...]], allocator: allocator)  // six bytes framed
+        queue.appendMessage([1], allocator: allocator)  // six bytes framed
         queue.finish(trailers: [HeaderField("grpc-status", "0")])
         let first = queue.pull(maxLength: 3, allocator: allocator)
         #expect(first?.trailers == nil)
@@ -79,9 +82,9 @@ struct OutboundQueueTests {
     @Test("above the high watermark producers are told to stop, and told once when it drains to the low one")
     func watermarks() {
         var queue = OutboundQueue(highWatermark: 10, lowWatermark: 4)
-        queue.appendMessage(parts: [Array(repeating: 0, count: 3)[...]], allocator: allocator)  // 8 bytes framed
+        queue.appendMessage(Array(repeating: 0, count: 3), allocator: allocator)  // 8 bytes framed
         #expect(!queue.isAboveHighWater)
-        queue.appendMessage(parts: [Array(repeating: 0, count: 3)[...]], allocator: allocator)
+        queue.appendMessage(Array(repeating: 0, count: 3), allocator: allocator)
         #expect(queue.isAboveHighWater)
         #expect(queue.pull(maxLength: 6, allocator: allocator)?.becameWritable == false)
         #expect(queue.isAboveHighWater)
