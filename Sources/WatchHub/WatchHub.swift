@@ -27,6 +27,8 @@ public final class WatchHub: @unchecked Sendable {
     private var compactRevision: Int64
     /// Recent revisions. Guarded by `lock`.
     private var log: EventLog
+    /// Catch-up batches built for one watcher, reused by others resuming from the same revision. Guarded by `lock`.
+    private var catchUpBatches: CatchUpBatchCache
     /// Caught-up watchers. Guarded by `lock`.
     private let index = WatcherIndex()
     /// Streams with a progress request waiting for their watchers to catch up. Guarded by `lock`.
@@ -46,6 +48,7 @@ public final class WatchHub: @unchecked Sendable {
         self.encoder = encoder
         self.configuration = configuration
         self.log = EventLog(maxBytes: configuration.logMaxBytes, maxEntries: configuration.logMaxEntries)
+        self.catchUpBatches = CatchUpBatchCache(maxBytes: configuration.catchUpShareBytes)
     }
 
     // MARK: Streams
@@ -316,7 +319,7 @@ public final class WatchHub: @unchecked Sendable {
                 return .done
             }
             if let entries = log.entries(from: next, through: head) {
-                deliverBatch(to: watcher, from: entries, coveredThrough: head)
+                deliverBatch(to: watcher, next: next, from: entries, coveredThrough: head)
                 return .done
             }
             return .read(watcher, next: next, through: head)
@@ -335,30 +338,53 @@ public final class WatchHub: @unchecked Sendable {
                     return
                 }
                 let entries = read.revisions.map { RevisionEntry(revision: $0.0, events: $0.1) }
-                deliverBatch(to: watcher, from: entries[...], coveredThrough: read.through)
+                deliverBatch(to: watcher, next: next, from: entries[...], coveredThrough: read.through)
             }
             return true
         }
     }
 
-    /// Queues one catch-up response for `watcher` from `entries` (whole revisions, oldest first, together covering
-    /// every revision through `coveredThrough`), stopping after the batch size at a revision boundary, and advances
-    /// the watcher; promotes it once it reaches the head. Lock held.
-    private func deliverBatch(to watcher: Watcher, from entries: ArraySlice<RevisionEntry>, coveredThrough: Int64) {
-        var bytes: [[UInt8]] = []
-        var size = 0
-        var through = coveredThrough
-        let range = watcher.range
-        for position in entries.indices {
-            if size >= configuration.catchUpBatchBytes {
-                through = entries[position - 1].revision
-                break
+    /// Queues one catch-up response for `watcher`, which needs revisions from `next` on, from `entries` (whole
+    /// revisions, oldest first, together covering every revision from `next` through `coveredThrough`), stopping
+    /// after the batch size at a revision boundary, and advances the watcher; promotes it once it reaches the head.
+    /// A batch another watcher built from the same revision with the same wants is reused (``CatchUpBatchCache``).
+    /// Lock held.
+    private func deliverBatch(
+        to watcher: Watcher, next: Int64, from entries: ArraySlice<RevisionEntry>, coveredThrough: Int64
+    ) {
+        // Fragmenting needs each event's bounds. A watcher never resumes below its start revision (where wants would
+        // differ by start revision); the check keeps sharing correct should that change.
+        let shareable = !watcher.wantsFragments && next >= watcher.startRevision
+        let key = CatchUpBatchCache.Key(range: watcher.range, from: next, wants: watcher.eventChoice)
+        var batch = (shareable ? catchUpBatches[key] : nil) ?? CatchUpBatchCache.Batch(through: next - 1)
+        if batch.size < configuration.catchUpBatchBytes && batch.through < coveredThrough {
+            // Build (or, from a shared batch the head has since outrun, extend) the batch from the entries after it.
+            var bytes: [[UInt8]] = []
+            var through = coveredThrough
+            let range = watcher.range
+            for position in entries.indices where entries[position].revision > batch.through {
+                if batch.size >= configuration.catchUpBatchBytes {
+                    through = entries[position - 1].revision
+                    break
+                }
+                batch.size += entries[position].appendMatches(in: range, for: watcher, encoder: encoder, to: &bytes)
             }
-            size += entries[position].appendMatches(in: range, for: watcher, encoder: encoder, to: &bytes)
+            batch.through = through
+            if shareable {
+                var joined: [UInt8] = []
+                joined.reserveCapacity(bytes.reduce(0) { $0 + $1.count })
+                for piece in bytes { joined.append(contentsOf: piece) }
+                if !joined.isEmpty { batch.pieces.append(joined) }
+                catchUpBatches.insert(batch, for: key)
+            } else {
+                batch.pieces = bytes
+            }
         }
+        let pieces = batch.pieces
+        let through = batch.through
         let stream = watcher.stream
-        if !bytes.isEmpty {
-            stream.enqueue(.events(watchID: watcher.id, revision: head, events: bytes, fragmentable: watcher.wantsFragments))
+        if !pieces.isEmpty {
+            stream.enqueue(.events(watchID: watcher.id, revision: head, events: pieces, fragmentable: watcher.wantsFragments))
             watcher.sentSinceTick = true
         }
         if through >= head {

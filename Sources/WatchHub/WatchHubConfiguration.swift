@@ -6,6 +6,8 @@ public struct WatchHubConfiguration: Sendable {
     public var streamBudgetBytes = 1 << 20
     /// The size a catch-up response aims at: it holds whole revisions, stopping after this many bytes.
     public var catchUpBatchBytes = 1 << 20
+    /// Bytes of built catch-up responses kept for other watchers resuming from the same revision.
+    public var catchUpShareBytes = 8 << 20
     /// Recent revisions kept encoded in memory for catch-up, by bytes and by count.
     public var logMaxBytes = 64 << 20
     public var logMaxEntries = 100_000

@@ -79,6 +79,9 @@ public final class Watcher {
     }
 
     var wantsPrevKV: Bool { flags & Self.prevKVBit != 0 }
+    /// The options that decide which events, and in which form, it receives once past its start revision: two
+    /// watchers of one range with equal `eventChoice` receive the same bytes.
+    var eventChoice: UInt8 { flags & (Self.noPutBit | Self.noDeleteBit | Self.prevKVBit) }
     var wantsFragments: Bool { flags & Self.fragmentBit != 0 }
     var wantsProgressNotify: Bool { flags & Self.progressNotifyBit != 0 }
 

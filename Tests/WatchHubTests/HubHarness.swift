@@ -6,12 +6,13 @@ import NIOConcurrencyHelpers
 final class HubHarness: @unchecked Sendable {
     let store: KVStore
 
-    /// Events encode as text: "PUT key rev[ prev=value]" / "DELETE key rev[ prev=value]".
+    /// Events encode as text, each ended by ";": "PUT key rev[ prev=value];" / "DELETE key rev[ prev=value];". The
+    /// terminator lets the harness split pieces that hold several events (shared catch-up batches).
     static let encoder: EventEncoder = { event, withPrev in
         var text = "\(event.kind == .put ? "PUT" : "DELETE") \(String(decoding: event.kv.key, as: UTF8.self)) \(event.kv.modRevision)"
         if event.kind == .put { text += "=\(String(decoding: event.kv.value, as: UTF8.self))" }
         if withPrev, let prev = event.prevKV { text += " prev=\(String(decoding: prev.value, as: UTF8.self))" }
-        return Array(text.utf8)
+        return Array((text + ";").utf8)
     }
 
     struct History: WatchHistory {
@@ -112,7 +113,8 @@ extension WatchHub {
                 case .progress(let id, let revision):
                     received.append(.progress(id, revision: revision))
                 case .events(let id, let revision, let events, _):
-                    received.append(.events(id, revision: revision, events.map { String(decoding: $0, as: UTF8.self) }))
+                    let text = events.map { String(decoding: $0, as: UTF8.self) }.joined()
+                    received.append(.events(id, revision: revision, text.split(separator: ";").map(String.init)))
                 }
             }
         }

@@ -170,6 +170,55 @@ struct WatchHubTests {
         #expect(h.watchHub.syncedCount == 2, "caught up and back in the index")
     }
 
+    @Test("watchers of one key parked together catch up from shared batches, each with exactly its own events")
+    func sharedCatchUp() throws {
+        var configuration = WatchHubConfiguration()
+        configuration.streamBudgetBytes = 256
+        configuration.catchUpBatchBytes = 100
+        configuration.logMaxEntries = 20
+        let h = try HubHarness(configuration: configuration)
+        let slow = h.watchHub.openStream(sink: RecordingSink())
+        let other = h.watchHub.openStream(sink: RecordingSink())
+        h.watchHub.watch(slow, "k")  // 0
+        h.watchHub.watch(slow, "k")  // 1: same wants as 0
+        h.watchHub.watch(slow, "k") { $0.prevKV = true }  // 2
+        h.watchHub.watch(slow, "k") { $0.noPut = true }  // 3
+        h.watchHub.watch(slow, "k", start: 40)  // 4: shares once past its start revision
+        h.watchHub.watch(slow, "k", end: "l")  // 5: a range over the same key
+        h.watchHub.watch(other, "k")  // 0 on another stream, also slow
+        var expected: [String] = []
+        var expectedPrev: [String] = []
+        var expectedDeletes: [String] = []
+        var previous: String?
+        for i in 0..<120 {
+            if i % 7 == 6 {
+                let revision = try h.delete("k")
+                expected.append("DELETE k \(revision)")
+                expectedPrev.append("DELETE k \(revision)" + (previous.map { " prev=\($0)" } ?? ""))
+                expectedDeletes.append("DELETE k \(revision)")
+                previous = nil
+            } else {
+                let revision = try h.put("k=\(i)")
+                expected.append("PUT k \(revision)=\(i)")
+                expectedPrev.append("PUT k \(revision)=\(i)" + (previous.map { " prev=\($0)" } ?? ""))
+                previous = "\(i)"
+            }
+        }
+        var byWatcher: [Int64: [String]] = [:]
+        for response in try h.watchHub.drainAll(slow) {
+            if case .events(let id, _, let events) = response { byWatcher[id, default: []] += events }
+        }
+        let fromStart = expected.filter { Int($0.split(separator: " ")[2].split(separator: "=")[0])! >= 40 }
+        #expect(byWatcher[0] == expected)
+        #expect(byWatcher[1] == expected)
+        #expect(byWatcher[2] == expectedPrev)
+        #expect(byWatcher[3] == expectedDeletes)
+        #expect(byWatcher[4] == fromStart)
+        #expect(byWatcher[5] == expected)
+        #expect(try h.watchHub.drainAll(other).flatMap(\.eventTexts) == expected)
+        #expect(h.watchHub.syncedCount == 7, "every watcher caught up and back in the index")
+    }
+
     @Test("compaction overtaking a parked watcher cancels it with the compaction revision; caught-up ones go on")
     func compactionCancelsLaggard() throws {
         var configuration = WatchHubConfiguration()
