@@ -27,14 +27,49 @@ public final class HubStream {
     var closed = false
     /// Where responses go; dropped when the stream closes.
     var sink: (any WatchSink)?
+    /// For each watcher whose events response is the latest of its responses in `pending`, not yet taken, with no
+    /// other kind of response queued after it: that response's position in `pending`. New events of the watcher
+    /// are merged into it while the stream is backed up (see `enqueue`).
+    private var mergeSlots: [Int64: Int] = [:]
+    /// From this many waiting responses on, a watcher's new events join its waiting events response.
+    let mergeBacklog: Int
+    /// The largest merged events response, in bytes.
+    let mergeMaxBytes: Int
 
-    init(sink: any WatchSink) {
+    init(sink: any WatchSink, mergeBacklog: Int, mergeMaxBytes: Int) {
         self.sink = sink
+        self.mergeBacklog = mergeBacklog
+        self.mergeMaxBytes = mergeMaxBytes
     }
 
     var hasPending: Bool { pendingHead < pending.count }
 
+    /// Queues `delivery`. While the stream is backed up (`mergeBacklog` responses waiting: the client or the
+    /// transport is slower than the writers), an events response for a watcher that already has one waiting is
+    /// merged into it instead, up to `mergeMaxBytes`: one response carrying consecutive revisions, as etcd sends a
+    /// lagging watcher, costs both ends far less than one per revision. Merging only moves events earlier than
+    /// they would have been, never past another response: any other kind of response ends every merge.
     func enqueue(_ delivery: Delivery) {
+        switch delivery {
+        case .events(let id, let revision, let events, false):
+            if pending.count - pendingHead >= mergeBacklog, let slot = mergeSlots[id], slot >= pendingHead,
+                case .events(_, _, var merged, false) = pending[slot]
+            {
+                let added = events.reduce(0) { $0 + $1.count }
+                if pending[slot].estimatedSize + added <= mergeMaxBytes {
+                    pending[slot] = .progress(watchID: id, revision: 0)  // drop the slot's reference: append in place
+                    merged.append(contentsOf: events)
+                    pending[slot] = .events(watchID: id, revision: revision, events: merged, fragmentable: false)
+                    pendingBytes += added
+                    return
+                }
+            }
+            mergeSlots[id] = pending.count
+        case .events:
+            mergeSlots[delivery.watchID] = nil
+        default:
+            mergeSlots.removeAll(keepingCapacity: true)
+        }
         pending.append(delivery)
         pendingBytes += delivery.estimatedSize
     }
@@ -47,6 +82,7 @@ public final class HubStream {
         if pendingHead == pending.count {
             pending.removeAll(keepingCapacity: pending.count < 1024)
             pendingHead = 0
+            mergeSlots.removeAll(keepingCapacity: true)
         }
         return taken
     }

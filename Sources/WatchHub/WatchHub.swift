@@ -54,7 +54,8 @@ public final class WatchHub: @unchecked Sendable {
     // MARK: Streams
 
     public func openStream(sink: any WatchSink) -> HubStream {
-        let stream = HubStream(sink: sink)
+        let stream = HubStream(
+            sink: sink, mergeBacklog: configuration.mergeBacklog, mergeMaxBytes: configuration.catchUpBatchBytes)
         lock.withLock { streams[ObjectIdentifier(stream)] = stream }
         return stream
     }

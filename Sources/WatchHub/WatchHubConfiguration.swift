@@ -6,6 +6,9 @@ public struct WatchHubConfiguration: Sendable {
     public var streamBudgetBytes = 1 << 20
     /// The size a catch-up response aims at: it holds whole revisions, stopping after this many bytes.
     public var catchUpBatchBytes = 1 << 20
+    /// Responses waiting on a stream from which a watcher's new events join its waiting events response (up to
+    /// `catchUpBatchBytes`) instead of queueing one response per revision.
+    public var mergeBacklog = 128
     /// Bytes of built catch-up responses kept for other watchers resuming from the same revision.
     public var catchUpShareBytes = 8 << 20
     /// Recent revisions kept encoded in memory for catch-up, by bytes and by count.

@@ -170,6 +170,30 @@ struct WatchHubTests {
         #expect(h.watchHub.syncedCount == 2, "caught up and back in the index")
     }
 
+    @Test("on a backed-up stream a watcher's new events join its waiting response, never past another response")
+    func backlogMerges() throws {
+        var configuration = WatchHubConfiguration()
+        configuration.mergeBacklog = 2
+        configuration.catchUpBatchBytes = 32 + 3 * 10  // three ten-byte events per merged response
+        let h = try HubHarness(configuration: configuration)
+        let stream = h.watchHub.openStream(sink: RecordingSink())
+        h.watchHub.watch(stream, "k")
+        h.watchHub.watch(stream, "k", end: "l")
+        _ = try h.watchHub.drainAll(stream)
+        for i in 0..<4 { try h.put("k=\(i)") }  // revisions 2...5
+        h.watchHub.requestProgress(on: stream)
+        try h.put("k=4")  // 6
+        let received = try h.watchHub.drainAll(stream)
+        #expect(received == [
+            // Once two responses wait, revisions 3 and 4 join the waiting ones, up to three events each.
+            .events(0, revision: 4, ["PUT k 2=0", "PUT k 3=1", "PUT k 4=2"]),
+            .events(1, revision: 4, ["PUT k 2=0", "PUT k 3=1", "PUT k 4=2"]),
+            .events(0, revision: 5, ["PUT k 5=3"]), .events(1, revision: 5, ["PUT k 5=3"]),
+            .progress(-1, revision: 5),
+            .events(0, revision: 6, ["PUT k 6=4"]), .events(1, revision: 6, ["PUT k 6=4"]),  // not merged past it
+        ])
+    }
+
     @Test("watchers of one key parked together catch up from shared batches, each with exactly its own events")
     func sharedCatchUp() throws {
         var configuration = WatchHubConfiguration()

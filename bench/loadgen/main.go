@@ -2,7 +2,8 @@
 // It verifies what it measures: every expected event must arrive, or it exits non-zero.
 //
 // Builds offline from Debian's golang-etcd-server-dev:
-//   GO111MODULE=off GOPATH=/usr/share/gocode go build -o loadgen .
+//
+//	GO111MODULE=off GOPATH=/usr/share/gocode go build -o loadgen .
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/clientv3"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 )
 
@@ -31,6 +33,8 @@ var (
 	total       = flag.Int("n", 10000, "requests (put, range) or revisions (fanout, catchup)")
 	watchers    = flag.Int("watchers", 100, "watchers (fanout, idle)")
 	streams     = flag.Int("streams", 4, "watch streams the watchers are spread over")
+	inflight    = flag.Int("inflight", 1, "puts the one writer keeps in flight (raw fanout)")
+	conns       = flag.Int("conns", 1, "connections the raw watch streams are spread over (fanout, fanout-latency)")
 	rate        = flag.Int("rate", 10, "puts per second (fanout-latency)")
 	pid         = flag.Int("pid", 0, "server pid, to read its RSS (idle)")
 	valueSize   = flag.Int("value-size", 256, "value bytes")
@@ -338,16 +342,20 @@ func benchFanoutLatency() (map[string]interface{}, error) {
 // benchFanoutRaw is fanout (or, with timed, fanout-latency) over raw Watch streams: the writer puts flat out, or
 // at `*rate` puts per second with its send time as the value, and every watcher must receive every put's event.
 func benchFanoutRaw(timed bool) (map[string]interface{}, error) {
-	c, err := newClient()
-	if err != nil {
-		return nil, err
+	var connections []*grpc.ClientConn
+	for i := 0; i < *conns; i++ {
+		c, err := newClient()
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		connections = append(connections, c.ActiveConnection())
 	}
-	defer c.Close()
 	key := "fanout"
 	if timed {
 		key = "latency"
 	}
-	rw, err := openRawWatchers(c.ActiveConnection(), key)
+	rw, err := openRawWatchers(connections, key)
 	if err != nil {
 		return nil, err
 	}
@@ -362,14 +370,16 @@ func benchFanoutRaw(timed bool) (map[string]interface{}, error) {
 	value := strings.Repeat("v", *valueSize)
 	interval := time.Second / time.Duration(*rate)
 	start := time.Now()
-	for i := 0; i < *total; i++ {
-		if timed {
+	if timed {
+		for i := 0; i < *total; i++ {
 			time.Sleep(time.Until(start.Add(time.Duration(i) * interval)))
 			value = strconv.FormatInt(time.Now().UnixNano(), 10)
+			if _, err := writer.Put(context.Background(), key, value); err != nil {
+				return nil, err
+			}
 		}
-		if _, err := writer.Put(context.Background(), key, value); err != nil {
-			return nil, err
-		}
+	} else if err := putFlatOut(writer, key, value, *total, *inflight); err != nil {
+		return nil, err
 	}
 	putsDone := time.Since(start)
 	if err := <-received; err != nil {
@@ -382,7 +392,10 @@ func benchFanoutRaw(timed bool) (map[string]interface{}, error) {
 	}
 	result := map[string]interface{}{
 		"watchers": *watchers, "streams": *streams, "revisions": *total, "events": delivered, "client": "raw",
-		"responses": rw.responses,
+		"responses": rw.responses, "conns": *conns,
+	}
+	if !timed {
+		result["inflight"] = *inflight
 	}
 	if timed {
 		var all []time.Duration
@@ -402,6 +415,30 @@ func benchFanoutRaw(timed bool) (map[string]interface{}, error) {
 		result["puts_per_sec"] = float64(*total) / putsDone.Seconds()
 	}
 	return result, nil
+}
+
+// putFlatOut makes n puts of value to key through one client, keeping `inflight` of them outstanding at a time.
+func putFlatOut(writer *clientv3.Client, key, value string, n, inflight int) error {
+	var next int64
+	errs := make(chan error, inflight)
+	for g := 0; g < inflight; g++ {
+		go func() {
+			for atomic.AddInt64(&next, 1) <= int64(n) {
+				if _, err := writer.Put(context.Background(), key, value); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	var first error
+	for g := 0; g < inflight; g++ {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 func rssBytes(pid int) (int64, error) {

@@ -33,13 +33,13 @@ type rawWatcher struct {
 	latencies []time.Duration
 }
 
-// openRawWatchers opens `*streams` Watch streams on one connection and creates `*watchers` watchers on key,
-// round-robin over the streams, waiting until each is created.
-func openRawWatchers(conn *grpc.ClientConn, key string) (*rawWatchers, error) {
+// openRawWatchers opens `*streams` Watch streams, round-robin over `conns`, and creates `*watchers` watchers on
+// key, round-robin over the streams, waiting until each is created.
+func openRawWatchers(conns []*grpc.ClientConn, key string) (*rawWatchers, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	rw := &rawWatchers{cancel: cancel}
-	client := pb.NewWatchClient(conn)
 	for s := 0; s < *streams; s++ {
+		client := pb.NewWatchClient(conns[s%len(conns)])
 		stream, err := client.Watch(ctx, grpc.ForceCodec(rawCodec{}))
 		if err != nil {
 			cancel()

@@ -216,7 +216,7 @@ public final class EtcdStore: @unchecked Sendable {
         }
         flushInProgress = true
         let committer = committer!
-        return { committer.leadFlush() }
+        return { committer.leadFlushSoon() }
     }
 
     /// Queues `reply` to run once everything staged so far is durable (the committer thread flushes). Lock held;

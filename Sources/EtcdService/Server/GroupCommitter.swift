@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MVCC
+import NIOPosix
 
 /// The thread that makes staged writes durable: it waits for work, flushes everything staged in one backend
 /// transaction and sync, then publishes and acknowledges every write that flush covered. While one flush syncs, new
@@ -45,6 +46,17 @@ final class GroupCommitter: @unchecked Sendable {
         condition.signal()
         condition.unlock()
         finished.wait()
+    }
+
+    /// A flush led by a writer (it set `flushInProgress`). On an event loop, the flush runs once the loop has
+    /// handled what it already read: writes pipelined on one connection arrive in one read, and are all staged
+    /// before the sync instead of each waiting for a sync of its own. Elsewhere it runs now.
+    func leadFlushSoon() {
+        if let loop = MultiThreadedEventLoopGroup.currentEventLoop {
+            loop.execute { self.leadFlush() }
+        } else {
+            leadFlush()
+        }
     }
 
     /// A flush led by a writer's own thread (it set `flushInProgress`): sync, then answer every write it covered,
