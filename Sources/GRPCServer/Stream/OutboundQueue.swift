@@ -50,8 +50,11 @@ public struct OutboundQueue {
         if tail != nil, tail!.writableBytes >= framed {
             GRPCMessageFramer.write(length: length, into: &tail!, body: body)
         } else {
+            // A message into an empty queue gets a buffer of its own size (a unary response is the only message
+            // of its call); a message behind others is likely followed by more, and starts a shared chunk.
+            let capacity = queuedBytes == 0 ? framed : Swift.max(framed, Self.chunkCapacity)
             sealTail()
-            var chunk = allocator.buffer(capacity: Swift.max(framed, Self.chunkCapacity))
+            var chunk = allocator.buffer(capacity: capacity)
             GRPCMessageFramer.write(length: length, into: &chunk, body: body)
             tail = chunk
         }
