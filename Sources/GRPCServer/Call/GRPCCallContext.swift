@@ -9,6 +9,17 @@ public struct GRPCCallContext: Sendable {
     public let deadline: NIODeadline?
     /// The event loop the call lives on; handler callbacks run here.
     public let eventLoop: any EventLoop
-    /// A logger carrying the connection and stream in its metadata.
-    public let logger: Logger
+    /// The connection's logger, without this call's metadata (see ``logger``).
+    let connectionLogger: Logger
+    /// The HTTP/2 stream the call arrived on.
+    let streamID: HTTP2StreamID
+
+    /// A logger carrying the connection, stream and method in its metadata. Built on use: attaching metadata costs
+    /// a dictionary copy and two string conversions, which every call would pay while most never log.
+    public var logger: Logger {
+        var logger = connectionLogger
+        logger[metadataKey: "grpc.stream"] = "\(streamID)"
+        logger[metadataKey: "grpc.method"] = "\(head.path)"
+        return logger
+    }
 }

@@ -143,10 +143,8 @@ public final class GRPCServerStream {
     ) {
         decoder = GRPCMessageDecoder(maxMessageLength: configuration.maxReceiveMessageLength, encoding: head.encoding)
         let deadline = head.timeout.map { NIODeadline.now() + .nanoseconds($0.nanoseconds) }
-        var logger = logger
-        logger[metadataKey: "grpc.stream"] = "\(id)"
-        logger[metadataKey: "grpc.method"] = "\(head.path)"
-        context = GRPCCallContext(head: head, deadline: deadline, eventLoop: eventLoop, logger: logger)
+        context = GRPCCallContext(
+            head: head, deadline: deadline, eventLoop: eventLoop, connectionLogger: logger, streamID: id)
 
         switch router.route(head) {
         case .failure(let status):
