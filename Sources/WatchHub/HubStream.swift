@@ -52,9 +52,13 @@ public final class HubStream {
     func enqueue(_ delivery: Delivery) {
         switch delivery {
         case .events(let id, let revision, let events, false):
-            if pending.count - pendingHead >= mergeBacklog, let slot = mergeSlots[id], slot >= pendingHead,
-                case .events(_, _, var merged, false) = pending[slot]
-            {
+            guard pending.count - pendingHead >= mergeBacklog else {
+                // Below the backlog nothing is merged or recorded (a stream that keeps up pays nothing for this);
+                // a slot recorded earlier no longer holds the watcher's latest response, so it must go.
+                if !mergeSlots.isEmpty { mergeSlots[id] = nil }
+                break
+            }
+            if let slot = mergeSlots[id], slot >= pendingHead, case .events(_, _, var merged, false) = pending[slot] {
                 let added = events.reduce(0) { $0 + $1.count }
                 if pending[slot].estimatedSize + added <= mergeMaxBytes {
                     pending[slot] = .progress(watchID: id, revision: 0)  // drop the slot's reference: append in place

@@ -99,23 +99,29 @@ extension WatchHub {
     func drainAll(_ stream: HubStream) throws -> [Received] {
         var received: [Received] = []
         while true {
-            let deliveries = take(from: stream, max: 1000)
-            if deliveries.isEmpty {
+            let taken = take(stream, max: 1000)
+            if taken.isEmpty {
                 if try catchUp(stream) { continue }
                 return received
             }
-            for delivery in deliveries {
-                switch delivery {
-                case .created(let id, let revision, let canceled, let reason):
-                    received.append(canceled ? .refused(reason: reason) : .created(id, revision: revision))
-                case .canceled(let id, let revision, let compact):
-                    received.append(.canceled(id, revision: revision, compact: compact))
-                case .progress(let id, let revision):
-                    received.append(.progress(id, revision: revision))
-                case .events(let id, let revision, let events, _):
-                    let text = events.map { String(decoding: $0, as: UTF8.self) }.joined()
-                    received.append(.events(id, revision: revision, text.split(separator: ";").map(String.init)))
-                }
+            received += taken
+        }
+    }
+
+    /// Takes up to `max` queued responses (no catching up), in a comparable form.
+    func take(_ stream: HubStream, max: Int) -> [Received] {
+        take(from: stream, max: max).map { delivery in
+            switch delivery {
+            case .created(let id, let revision, let canceled, let reason):
+                canceled ? .refused(reason: reason) : .created(id, revision: revision)
+            case .canceled(let id, let revision, let compact):
+                .canceled(id, revision: revision, compact: compact)
+            case .progress(let id, let revision):
+                .progress(id, revision: revision)
+            case .events(let id, let revision, let events, _):
+                .events(
+                    id, revision: revision,
+                    events.map { String(decoding: $0, as: UTF8.self) }.joined().split(separator: ";").map(String.init))
             }
         }
     }

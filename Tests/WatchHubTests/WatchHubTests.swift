@@ -180,18 +180,41 @@ struct WatchHubTests {
         h.watchHub.watch(stream, "k")
         h.watchHub.watch(stream, "k", end: "l")
         _ = try h.watchHub.drainAll(stream)
-        for i in 0..<4 { try h.put("k=\(i)") }  // revisions 2...5
+        for i in 0..<5 { try h.put("k=\(i)") }  // revisions 2...6
         h.watchHub.requestProgress(on: stream)
-        try h.put("k=4")  // 6
+        try h.put("k=5")  // 7
         let received = try h.watchHub.drainAll(stream)
         #expect(received == [
-            // Once two responses wait, revisions 3 and 4 join the waiting ones, up to three events each.
-            .events(0, revision: 4, ["PUT k 2=0", "PUT k 3=1", "PUT k 4=2"]),
-            .events(1, revision: 4, ["PUT k 2=0", "PUT k 3=1", "PUT k 4=2"]),
-            .events(0, revision: 5, ["PUT k 5=3"]), .events(1, revision: 5, ["PUT k 5=3"]),
-            .progress(-1, revision: 5),
-            .events(0, revision: 6, ["PUT k 6=4"]), .events(1, revision: 6, ["PUT k 6=4"]),  // not merged past it
+            // Revision 2 finds fewer than two responses waiting; from revision 3 on, the watchers' new events join
+            // their waiting responses, up to three events each; revision 6 starts new ones.
+            .events(0, revision: 2, ["PUT k 2=0"]), .events(1, revision: 2, ["PUT k 2=0"]),
+            .events(0, revision: 5, ["PUT k 3=1", "PUT k 4=2", "PUT k 5=3"]),
+            .events(1, revision: 5, ["PUT k 3=1", "PUT k 4=2", "PUT k 5=3"]),
+            .events(0, revision: 6, ["PUT k 6=4"]), .events(1, revision: 6, ["PUT k 6=4"]),
+            .progress(-1, revision: 6),
+            .events(0, revision: 7, ["PUT k 7=5"]), .events(1, revision: 7, ["PUT k 7=5"]),  // not merged past it
         ])
+    }
+
+    @Test("merging resumes after a partial drain without moving a watcher's events before its earlier ones")
+    func mergeAfterPartialDrain() throws {
+        var configuration = WatchHubConfiguration()
+        configuration.mergeBacklog = 3
+        let h = try HubHarness(configuration: configuration)
+        let stream = h.watchHub.openStream(sink: RecordingSink())
+        h.watchHub.watch(stream, "k")
+        h.watchHub.watch(stream, "k", end: "l")
+        _ = try h.watchHub.drainAll(stream)
+        var received: [Received] = []
+        for i in 0..<3 { try h.put("k=\(i)") }  // 2...4: the backlog builds and merging starts
+        received += h.watchHub.take(stream, max: 3)  // below the backlog again, with merge slots still queued
+        for i in 3..<8 { try h.put("k=\(i)") }  // 5...9
+        received += try h.watchHub.drainAll(stream)
+        for id: Int64 in [0, 1] {
+            let events = received.filter { if case .events(id, _, _) = $0 { true } else { false } }.flatMap(\.eventTexts)
+            #expect(events == (0..<8).map { "PUT k \($0 + 2)=\($0)" }, "watch \(id): every event once, in order")
+        }
+        #expect(received.count < 16, "some revisions were merged")
     }
 
     @Test("watchers of one key parked together catch up from shared batches, each with exactly its own events")
