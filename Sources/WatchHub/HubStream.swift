@@ -50,6 +50,12 @@ public final class HubStream {
     /// lagging watcher, costs both ends far less than one per revision. Merging only moves events earlier than
     /// they would have been, never past another response: any other kind of response ends every merge.
     func enqueue(_ delivery: Delivery) {
+        // The common case, a stream that keeps up: nothing to merge into and nothing to record.
+        if mergeSlots.isEmpty && pending.count - pendingHead < mergeBacklog {
+            pending.append(delivery)
+            pendingBytes += delivery.estimatedSize
+            return
+        }
         switch delivery {
         case .events(let id, let revision, let events, false):
             guard pending.count - pendingHead >= mergeBacklog else {
