@@ -25,6 +25,9 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
     private let writer: SQLiteDatabase
     /// The connection reads go through. Guarded by the store's lock (the caller's).
     private let reader: SQLiteDatabase
+    /// `BEGIN IMMEDIATE` and `COMMIT` of a flush, prepared once: `sqlite3_exec` would compile them on every flush.
+    private let begin: SQLiteStatement
+    private let commit: SQLiteStatement
     private let insertRecord: SQLiteStatement
     private let deleteRecord: SQLiteStatement
     private let setMeta: SQLiteStatement
@@ -108,6 +111,8 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
         }
         try writer.execute("COMMIT")
 
+        begin = try writer.prepare("BEGIN IMMEDIATE")
+        commit = try writer.prepare("COMMIT")
         insertRecord = try writer.prepare(
             "INSERT OR REPLACE INTO revisions(main, sub, key, value, create_revision, version, lease, tombstone) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
         deleteRecord = try writer.prepare("DELETE FROM revisions WHERE main = ? AND sub = ?")
@@ -262,7 +267,7 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
         var newest: Int64?
         var written = 0
         do {
-            try writer.execute("BEGIN IMMEDIATE")
+            try begin.run()
             for operation in operations {
                 switch operation {
                 case .records(let revision, let records):
@@ -297,7 +302,7 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
             }
             // The current revision needs no row of its own: it is the newest row's (compaction always keeps
             // the newest revision), which spares every flush a page write.
-            try writer.execute("COMMIT")
+            try commit.run()
         } catch {
             try? writer.execute("ROLLBACK")
             throw .backend("\(error)")
