@@ -2,7 +2,8 @@
 # Installs what building and testing Vigil needs, skipping whatever is already there:
 #   build:  libnghttp2-dev libprotobuf-c-dev (runtime: libnghttp2-14 libprotobuf-c1)
 #   tests:  protobuf-c-compiler protobuf-compiler (regeneration check), etcd-client (etcdctl), etcd-server
-#           (differential runs), nghttp2-client (h2load), python3-venv, and a Python venv in .venv with grpcio,
+#           (differential runs), nghttp2-client (h2load), golang-go and golang-etcd-server-dev (the stock Go
+#           clientv3, built offline), python3-venv, and a Python venv in .venv with grpcio,
 #           grpcio-tools, h2, pytest and the stock etcd clients etcd3 and aetcd.
 # Usage: scripts/install-deps.sh build|test
 set -euo pipefail
@@ -10,7 +11,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 mode=${1:-test}
 
 build_packages=(libnghttp2-dev libprotobuf-c-dev libsqlite3-dev pkgconf)
-test_packages=(protobuf-c-compiler protobuf-compiler etcd-client etcd-server nghttp2-client python3-venv)
+test_packages=(protobuf-c-compiler protobuf-compiler etcd-client etcd-server nghttp2-client python3-venv golang-go
+  golang-etcd-server-dev)
 packages=("${build_packages[@]}")
 [ "$mode" = test ] && packages+=("${test_packages[@]}")
 
