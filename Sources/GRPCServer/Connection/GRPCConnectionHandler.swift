@@ -134,14 +134,19 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// Collects what nghttp2 has to send into one buffer and writes it with one flush.
+    /// Collects what nghttp2 has to send and writes it with one flush (DATA payloads as the streams' own buffers,
+    /// gathered by the socket write).
     private func flushNow() {
         guard let context, let session, context.channel.isActive else { return }
-        var buffer = allocator.buffer(capacity: 0)
+        var buffers: [ByteBuffer] = []
+        var total = 0
         var more = false
         while true {
             do {
-                more = try session.drainOutput(into: &buffer, limit: configuration.maxWriteBatchBytes)
+                let drained = try session.drainOutput(limit: configuration.maxWriteBatchBytes - total)
+                buffers += drained.buffers
+                for buffer in drained.buffers { total += buffer.readableBytes }
+                more = drained.more
             } catch {
                 logger.debug("HTTP/2 session failed while sending", metadata: ["error": "\(error)"])
                 context.close(promise: nil)
@@ -153,8 +158,9 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
             // A producer woken above may have queued more; take it in this same write while room remains.
             if drained.isEmpty || more { break }
         }
-        if buffer.readableBytes > 0 {
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        if !buffers.isEmpty {
+            for buffer in buffers { context.write(wrapOutboundOut(buffer), promise: nil) }
+            context.flush()
         }
         if more && context.channel.isWritable {
             scheduleFlush()

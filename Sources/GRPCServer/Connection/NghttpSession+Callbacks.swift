@@ -6,6 +6,18 @@ import NIOCore
 
 extension NghttpSession {
     static func installCallbacks(_ callbacks: OpaquePointer?) {
+        // A DATA frame whose payload the read callback left uncopied: its 9-byte header, then the payload itself.
+        // Vigil never pads frames.
+        nghttp2_session_callbacks_set_send_data_callback(callbacks) { _, frame, header, length, _, userData in
+            let session = NghttpSession.from(userData)
+            let payload = session.noCopyPayloads.removeValue(forKey: frame!.pointee.hd.stream_id) ?? ByteBuffer()
+            guard payload.readableBytes == length, frame!.pointee.data.padlen == 0 else {
+                return Int32(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
+            }
+            session.collect(UnsafeRawBufferPointer(start: header, count: 9))
+            if length > 0 { session.collect(payload: payload) }
+            return 0
+        }
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
             let session = NghttpSession.from(userData)
             session.delegate?.sessionBeginHeaders(streamID: HTTP2StreamID(frame!.pointee.hd.stream_id))
@@ -51,13 +63,15 @@ extension NghttpSession {
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
             let session = NghttpSession.from(userData)
+            session.noCopyPayloads[streamID] = nil  // read for a frame that will not be sent now
             session.delegate?.sessionClosedStream(streamID: HTTP2StreamID(streamID), errorCode: errorCode)
             return 0
         }
     }
 
-    /// The data provider's read callback, shared by every stream: it asks the delegate for bytes and copies them
-    /// into nghttp2's frame buffer.
+    /// The data provider's read callback, shared by every stream: it asks the delegate for bytes and hands them to
+    /// nghttp2 without copying (`NGHTTP2_DATA_FLAG_NO_COPY`): the send-data callback puts them after the frame
+    /// header in the session's output.
     static let readCallback: nghttp2_data_source_read_callback = { session, streamID, buffer, length, flags, _, userData in
         let owner = NghttpSession.from(userData)
         guard let delegate = owner.delegate else {
@@ -68,12 +82,9 @@ extension NghttpSession {
             return Int(NGHTTP2_ERR_DEFERRED.rawValue)
         case .data(let bytes, let end):
             precondition(bytes.readableBytes <= length, "stream returned more DATA than nghttp2 asked for")
-            let count = bytes.withUnsafeReadableBytes { raw in
-                if raw.count > 0 {
-                    UnsafeMutableRawPointer(buffer!).copyMemory(from: raw.baseAddress!, byteCount: raw.count)
-                }
-                return raw.count
-            }
+            owner.noCopyPayloads[streamID] = bytes
+            flags!.pointee |= UInt32(NGHTTP2_DATA_FLAG_NO_COPY.rawValue)
+            let count = bytes.readableBytes
             switch end {
             case nil:
                 break

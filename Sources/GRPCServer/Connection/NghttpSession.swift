@@ -40,6 +40,15 @@ final class NghttpSession {
     /// True while `mem_recv` runs, to catch re-entrant calls.
     private var receiving = false
 
+    /// DATA payloads nghttp2 framed without copying them (`NGHTTP2_DATA_FLAG_NO_COPY`), by stream: put by the read
+    /// callback, taken by the send-data callback when nghttp2 sends that frame, dropped if the stream closes first.
+    var noCopyPayloads: [Int32: ByteBuffer] = [:]
+    /// What ``drainOutput(limit:)`` collects, in order: frame bytes nghttp2 serialised are written into
+    /// `collecting`; a DATA payload ends it and goes in as a buffer of its own, so payload bytes are never copied.
+    private var collected: [ByteBuffer] = []
+    private var collecting = ByteBuffer()
+    private var collectedBytes = 0
+
     /// Creates a session. For a server, the connection preface (SETTINGS) is queued at once.
     ///
     /// - Parameters:
@@ -100,20 +109,48 @@ final class NghttpSession {
         if result < 0 { throw NghttpSession.error(Int32(result)) }
     }
 
-    /// Appends every frame nghttp2 wants to send to `buffer`, stopping once `buffer` holds at least `limit` bytes.
+    /// Collects every frame nghttp2 wants to send, in order, stopping once at least `limit` bytes are collected.
+    /// DATA payloads come back as the stream's own buffers (slices of its outbound queue), not copies.
     ///
-    /// - Returns: true when nghttp2 may have more to send (the limit was reached).
-    @discardableResult
-    func drainOutput(into buffer: inout ByteBuffer, limit: Int = .max) throws(NghttpSessionError) -> Bool {
-        guard let session else { return false }
-        while buffer.readableBytes < limit {
+    /// - Returns: the buffers to write, in order, and whether nghttp2 may have more to send (the limit was reached).
+    func drainOutput(limit: Int = .max) throws(NghttpSessionError) -> (buffers: [ByteBuffer], more: Bool) {
+        guard let session else { return ([], false) }
+        defer {
+            collected = []
+            collectedBytes = 0
+        }
+        var more = true
+        while collectedBytes < limit {
             var chunk: UnsafePointer<UInt8>?
             let count = nghttp2_session_mem_send(session, &chunk)
             if count < 0 { throw NghttpSession.error(Int32(count)) }
-            if count == 0 { return false }
-            buffer.writeBytes(UnsafeRawBufferPointer(start: chunk, count: count))
+            if count > 0 { collect(UnsafeRawBufferPointer(start: chunk, count: count)) }
+            if count == 0 {
+                more = false
+                break
+            }
         }
-        return true
+        if collecting.readableBytes > 0 {
+            collected.append(collecting)
+            collecting = ByteBuffer()
+        }
+        return (collected, more)
+    }
+
+    /// Appends bytes nghttp2 serialised (a frame, or a DATA frame's header).
+    func collect(_ bytes: UnsafeRawBufferPointer) {
+        collecting.writeBytes(bytes)
+        collectedBytes += bytes.count
+    }
+
+    /// Appends a DATA payload as its own buffer.
+    func collect(payload: ByteBuffer) {
+        if collecting.readableBytes > 0 {
+            collected.append(collecting)
+            collecting = ByteBuffer()
+        }
+        collected.append(payload)
+        collectedBytes += payload.readableBytes
     }
 
     /// Whether nghttp2 still wants to read or write; when neither, the connection is finished.

@@ -54,7 +54,7 @@ final class InMemoryClient: NghttpSessionDelegate {
         for _ in 0..<100 {
             var moved = false
             var out = ByteBuffer()
-            try session.drainOutput(into: &out)
+            for var buffer in try session.drainOutput().buffers { out.writeBuffer(&buffer) }
             if out.readableBytes > 0 {
                 try channel.writeInbound(out)
                 moved = true
