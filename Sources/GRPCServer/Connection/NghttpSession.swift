@@ -143,8 +143,18 @@ final class NghttpSession {
         collectedBytes += bytes.count
     }
 
-    /// Appends a DATA payload as its own buffer.
+    /// Payloads smaller than this are copied into the collecting buffer: a buffer of their own would cost the socket
+    /// write more (one more gathered piece, one more allocation after it) than the copy saves.
+    static let smallPayload = 4096
+
+    /// Appends a DATA payload: large ones as their own buffer, small ones copied.
     func collect(payload: ByteBuffer) {
+        if payload.readableBytes < Self.smallPayload {
+            var payload = payload
+            collectedBytes += payload.readableBytes
+            collecting.writeBuffer(&payload)
+            return
+        }
         if collecting.readableBytes > 0 {
             collected.append(collecting)
             collecting = ByteBuffer()
