@@ -24,6 +24,12 @@ struct GRPCConnectionHandlerTests {
         router.registerUnary(service: "test.Service", method: "Reverse") { request, _, responder in
             responder.respond(.success(request.reversed()))
         }
+        router.registerUnary(service: "test.Service", method: "Expand") { request, _, responder in
+            // [byte, n]: n thousand copies of byte, then a counter, so that misplaced pieces show.
+            var response = [UInt8](repeating: request[0], count: Int(request[1]) * 1000)
+            for index in stride(from: 0, to: response.count, by: 97) { response[index] = UInt8(index % 251) }
+            responder.respond(.success(response))
+        }
         router.registerStreaming(service: "test.Service", method: "Echo") { Echo(stream: $0) }
         return router
     }
@@ -38,6 +44,22 @@ struct GRPCConnectionHandlerTests {
         #expect(client.data[id] == framed([3, 2, 1]))
         #expect(client.value("grpc-status", on: id) == "0")
         #expect(client.closed[id] == 0)
+    }
+
+    @Test(
+        "responses large and small, spanning DATA frames sent without copying, arrive whole and in order",
+        arguments: [1, 4, 5, 17, 60])
+    func largeResponses(thousands: Int) throws {
+        let client = try InMemoryClient(router: router())
+        let small = try client.call("/test.Service/Reverse", messages: [[1, 2, 3]])
+        let large = try client.call("/test.Service/Expand", messages: [[9, UInt8(thousands)]])
+        let after = try client.call("/test.Service/Reverse", messages: [[4, 5]])
+        var expected = [UInt8](repeating: 9, count: thousands * 1000)
+        for index in stride(from: 0, to: expected.count, by: 97) { expected[index] = UInt8(index % 251) }
+        #expect(client.data[small] == framed([3, 2, 1]))
+        #expect(client.data[large] == framed(expected))
+        #expect(client.value("grpc-status", on: large) == "0")
+        #expect(client.data[after] == framed([5, 4]))
     }
 
     @Test("an unknown method gets a trailers-only UNIMPLEMENTED; the connection stays usable")
