@@ -119,6 +119,9 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
             budget -= deliveries.count
             for delivery in deliveries { send(delivery, on: stream) }
         }
+        // Out with this turn's responses now: with many streams busy on the loop, waiting for the turn's end would
+        // hold the first responses back until every stream had produced its share.
+        stream?.flush()
         // Out of budget for this turn, with the client still reading: let other streams on the loop run first.
         if budget <= 0, let stream, stream.isWritable {
             eventLoop.execute { [self] in pump() }

@@ -36,6 +36,9 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
     private var reading = false
     /// True while a flush task is scheduled for this turn.
     private var flushScheduled = false
+    /// Set while `flushNow` runs, so that a producer it wakes cannot start a flush inside it (its bytes would
+    /// overtake the ones this flush already collected).
+    private var flushing = false
     /// True once a graceful shutdown began (GOAWAY sent): the channel closes when nghttp2 has nothing left to do.
     private var draining = false
     /// Called once when the channel is gone, so the server can forget the connection.
@@ -134,10 +137,21 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Writes what is queued now instead of at the end of the event-loop turn, unless a read is in progress (its
+    /// end flushes) or a flush is (a producer it woke asks from inside it; it takes their output in its own write).
+    /// For a producer that queues many messages in one turn: the peer starts on the first ones while the rest are
+    /// produced. The flush already scheduled then finds less or nothing to do.
+    func flushEarly() {
+        guard !reading, !flushing, flushScheduled else { return }
+        flushNow()
+    }
+
     /// Collects what nghttp2 has to send and writes it with one flush (DATA payloads as the streams' own buffers,
     /// gathered by the socket write).
     private func flushNow() {
         guard let context, let session, context.channel.isActive else { return }
+        flushing = true
+        defer { flushing = false }
         var buffers: [ByteBuffer] = []
         var total = 0
         var more = false

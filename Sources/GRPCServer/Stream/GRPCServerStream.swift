@@ -81,6 +81,15 @@ public final class GRPCServerStream {
         connection.scheduleFlush()
     }
 
+    /// Writes the messages sent so far (with whatever else the connection has queued) now rather than at the end
+    /// of the event-loop turn: for a producer that sends many messages in one go, so that the peer can start on
+    /// them while the rest are produced.
+    public func flush() {
+        eventLoop.preconditionInEventLoop()
+        guard !state.isFinished else { return }
+        connection.flushEarly()
+    }
+
     /// Ends the call with `status` (OK or an error). Later sends and finishes are ignored.
     public func finish(_ status: GRPCStatus) {
         eventLoop.preconditionInEventLoop()

@@ -19,6 +19,34 @@ struct GRPCConnectionHandlerTests {
         }
     }
 
+    /// A streaming handler that, asked for `n` messages, sends them as fast as the stream takes them, flushing after
+    /// each burst, and resumes when the stream becomes writable — from inside the connection's flush.
+    final class Flood: GRPCStreamHandler {
+        var stream: GRPCServerStream?
+        var next = 0
+        var total = 0
+        init(stream: GRPCServerStream) { self.stream = stream }
+        static func message(_ index: Int) -> [UInt8] { [UInt8(index / 256), UInt8(index % 256)] + Array(repeating: 7, count: 498) }
+        func receive(_ message: [UInt8]) {
+            total = Int(message[0]) * 100
+            produce()
+        }
+        func becameWritable() { produce() }
+        func cancelled() { stream = nil }
+        private func produce() {
+            guard let stream else { return }
+            while next < total && stream.isWritable {
+                stream.send(Self.message(next))
+                next += 1
+            }
+            stream.flush()
+            if next == total {
+                stream.finish(.ok)
+                self.stream = nil
+            }
+        }
+    }
+
     private func router() -> GRPCRouter {
         var router = GRPCRouter()
         router.registerUnary(service: "test.Service", method: "Reverse") { request, _, responder in
@@ -31,6 +59,7 @@ struct GRPCConnectionHandlerTests {
             responder.respond(.success(response))
         }
         router.registerStreaming(service: "test.Service", method: "Echo") { Echo(stream: $0) }
+        router.registerStreaming(service: "test.Service", method: "Flood") { Flood(stream: $0) }
         return router
     }
 
@@ -60,6 +89,14 @@ struct GRPCConnectionHandlerTests {
         #expect(client.data[large] == framed(expected))
         #expect(client.value("grpc-status", on: large) == "0")
         #expect(client.data[after] == framed([5, 4]))
+    }
+
+    @Test("a producer that flushes early and resumes from inside a flush sends everything once, in order")
+    func floodWithEarlyFlushes() throws {
+        let client = try InMemoryClient(router: router())
+        let id = try client.call("/test.Service/Flood", messages: [[3]])  // 300 messages, 150 KB: many windows
+        #expect(client.data[id] == (0..<300).flatMap { framed(Flood.message($0)) })
+        #expect(client.value("grpc-status", on: id) == "0")
     }
 
     @Test("an unknown method gets a trailers-only UNIMPLEMENTED; the connection stays usable")

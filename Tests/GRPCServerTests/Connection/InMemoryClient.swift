@@ -20,6 +20,8 @@ final class InMemoryClient: NghttpSessionDelegate {
         session.delegate = self
         var configuration = GRPCServerConfiguration(logger: .init(label: "test"))
         configuration.maxReceiveMessageLength = 1024
+        configuration.outboundHighWatermark = 8 * 1024  // small, so that tests see backpressure and resumption
+        configuration.outboundLowWatermark = 2 * 1024
         let handler = GRPCConnectionHandler(
             router: router, configuration: configuration, eventLoop: channel.eventLoop, onClose: {})
         try channel.pipeline.syncOperations.addHandler(handler)
