@@ -43,8 +43,8 @@ final class NghttpSession {
     /// DATA payloads nghttp2 framed without copying them (`NGHTTP2_DATA_FLAG_NO_COPY`), by stream: put by the read
     /// callback, taken by the send-data callback when nghttp2 sends that frame, dropped if the stream closes first.
     var noCopyPayloads: [Int32: ByteBuffer] = [:]
-    /// What ``drainOutput(limit:)`` collects, in order: frame bytes nghttp2 serialised are written into
-    /// `collecting`; a DATA payload ends it and goes in as a buffer of its own, so payload bytes are never copied.
+    /// What ``drainOutput(limit:)`` collects, in order: frame bytes nghttp2 serialised, and small DATA payloads, are
+    /// written into `collecting`; a large DATA payload ends it and goes in as a buffer of its own, uncopied.
     private var collected: [ByteBuffer] = []
     private var collecting = ByteBuffer()
     private var collectedBytes = 0
@@ -110,7 +110,7 @@ final class NghttpSession {
     }
 
     /// Collects every frame nghttp2 wants to send, in order, stopping once at least `limit` bytes are collected.
-    /// DATA payloads come back as the stream's own buffers (slices of its outbound queue), not copies.
+    /// Large DATA payloads come back as the streams' own buffers (slices of their outbound queues), not copies.
     ///
     /// - Returns: the buffers to write, in order, and whether nghttp2 may have more to send (the limit was reached).
     func drainOutput(limit: Int = .max) throws(NghttpSessionError) -> (buffers: [ByteBuffer], more: Bool) {
