@@ -146,8 +146,8 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         flushNow()
     }
 
-    /// Collects what nghttp2 has to send and writes it with one flush (DATA payloads as the streams' own buffers,
-    /// gathered by the socket write).
+    /// Collects what nghttp2 has to send and writes it with one flush (large DATA payloads as the streams' own
+    /// buffers, gathered by the socket write).
     private func flushNow() {
         guard let context, let session, context.channel.isActive else { return }
         flushing = true
