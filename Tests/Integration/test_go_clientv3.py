@@ -16,7 +16,7 @@ def goclient(tmp_path_factory):
     out = tmp_path_factory.mktemp("goclient")
     binary = out / "goclient"
     env = dict(os.environ, GO111MODULE="off", GOPATH="/usr/share/gocode", GOFLAGS="",
-               GOCACHE=os.environ.get("GOCACHE", str(out / "cache")))
+               GOCACHE=os.environ.get("GOCACHE", str(out / "cache")), HOME=os.environ.get("HOME", str(out)))
     source = os.path.join(os.path.dirname(__file__), "goclient")
     result = subprocess.run(["go", "build", "-o", str(binary), "."], cwd=source, env=env, capture_output=True,
                             text=True, timeout=600)
