@@ -14,13 +14,6 @@ public enum Delivery: Sendable {
     /// fragments.
     case events(watchID: Int64, revision: Int64, events: [[UInt8]], fragmentable: Bool)
 
-    /// The watch the response is for (-1 for a stream-wide progress reply or a refused create).
-    var watchID: Int64 {
-        switch self {
-        case .created(let id, _, _, _), .canceled(let id, _, _), .progress(let id, _), .events(let id, _, _, _): id
-        }
-    }
-
     /// The bytes this delivery will take, roughly, for the stream's budget.
     var estimatedSize: Int {
         switch self {

@@ -28,9 +28,9 @@ public final class HubStream {
     /// Where responses go; dropped when the stream closes.
     var sink: (any WatchSink)?
     /// For each watcher whose events response is the latest of its responses in `pending`, not yet taken, with no
-    /// other kind of response queued after it: that response's position in `pending`. New events of the watcher
-    /// are merged into it while the stream is backed up (see `enqueue`).
-    private var mergeSlots: [Int64: Int] = [:]
+    /// other kind of response queued after it: that response's position in `pending` and its estimated size. New
+    /// events of the watcher are merged into it while the stream is backed up (see `enqueue`).
+    private var mergeSlots: [Int64: (position: Int, size: Int)] = [:]
     /// From this many waiting responses on, a watcher's new events join its waiting events response.
     let mergeBacklog: Int
     /// The largest merged events response, in bytes.
@@ -64,19 +64,20 @@ public final class HubStream {
                 if !mergeSlots.isEmpty { mergeSlots[id] = nil }
                 break
             }
-            if let slot = mergeSlots[id], slot >= pendingHead, case .events(_, _, var merged, false) = pending[slot] {
-                let added = events.reduce(0) { $0 + $1.count }
-                if pending[slot].estimatedSize + added <= mergeMaxBytes {
-                    pending[slot] = .progress(watchID: id, revision: 0)  // drop the slot's reference: append in place
-                    merged.append(contentsOf: events)
-                    pending[slot] = .events(watchID: id, revision: revision, events: merged, fragmentable: false)
-                    pendingBytes += added
-                    return
-                }
+            let added = events.reduce(0) { $0 + $1.count }
+            if let slot = mergeSlots[id], slot.position >= pendingHead, slot.size + added <= mergeMaxBytes,
+                case .events(_, _, var merged, false) = pending[slot.position]
+            {
+                pending[slot.position] = .progress(watchID: id, revision: 0)  // drop its reference: append in place
+                merged.append(contentsOf: events)
+                pending[slot.position] = .events(watchID: id, revision: revision, events: merged, fragmentable: false)
+                mergeSlots[id] = (slot.position, slot.size + added)
+                pendingBytes += added
+                return
             }
-            mergeSlots[id] = pending.count
-        case .events:
-            mergeSlots[delivery.watchID] = nil
+            mergeSlots[id] = (pending.count, delivery.estimatedSize)
+        case .events(let id, _, _, true):
+            mergeSlots[id] = nil
         default:
             mergeSlots.removeAll(keepingCapacity: true)
         }

@@ -23,12 +23,7 @@ final class RevisionEntry {
 
     /// Every event's bytes, in order: the array itself is shared by every watcher that wants the whole revision.
     func allBytes(prevKV: Bool, encoder: EventEncoder) -> [[UInt8]] {
-        guard prevKV, events.contains(where: { $0.prevKV != nil }) else {
-            if encoded == nil { encoded = events.map { encoder($0, false) } }
-            return encoded!
-        }
-        if encodedWithPrev == nil { encodedWithPrev = events.map { encoder($0, true) } }
-        return encodedWithPrev!
+        encodings(withPrevKV: prevKV && events.contains { $0.prevKV != nil }, encoder: encoder)
     }
 
     /// Appends the bytes of each event `watcher` (whose range is `range`) wants, in order; returns their size.
@@ -44,12 +39,17 @@ final class RevisionEntry {
     }
 
     func bytes(_ index: Int, prevKV: Bool, encoder: EventEncoder) -> [UInt8] {
-        guard prevKV, events[index].prevKV != nil else {
-            if encoded == nil { encoded = events.map { encoder($0, false) } }
-            return encoded![index]
+        encodings(withPrevKV: prevKV && events[index].prevKV != nil, encoder: encoder)[index]
+    }
+
+    /// Every event encoded with or without its previous version, encoding them on first need.
+    private func encodings(withPrevKV: Bool, encoder: EventEncoder) -> [[UInt8]] {
+        if withPrevKV {
+            if encodedWithPrev == nil { encodedWithPrev = events.map { encoder($0, true) } }
+            return encodedWithPrev!
         }
-        if encodedWithPrev == nil { encodedWithPrev = events.map { encoder($0, true) } }
-        return encodedWithPrev![index]
+        if encoded == nil { encoded = events.map { encoder($0, false) } }
+        return encoded!
     }
 }
 

@@ -361,19 +361,21 @@ public final class WatchHub: @unchecked Sendable {
         if batch.size < configuration.catchUpBatchBytes && batch.through < coveredThrough {
             // Build (or, from a shared batch the head has since outrun, extend) the batch from the entries after it.
             var bytes: [[UInt8]] = []
+            var added = 0
             var through = coveredThrough
             let range = watcher.range
             for position in entries.indices where entries[position].revision > batch.through {
-                if batch.size >= configuration.catchUpBatchBytes {
+                if batch.size + added >= configuration.catchUpBatchBytes {
                     through = entries[position - 1].revision
                     break
                 }
-                batch.size += entries[position].appendMatches(in: range, for: watcher, encoder: encoder, to: &bytes)
+                added += entries[position].appendMatches(in: range, for: watcher, encoder: encoder, to: &bytes)
             }
+            batch.size += added
             batch.through = through
             if shareable {
                 var joined: [UInt8] = []
-                joined.reserveCapacity(bytes.reduce(0) { $0 + $1.count })
+                joined.reserveCapacity(added)
                 for piece in bytes { joined.append(contentsOf: piece) }
                 if !joined.isEmpty { batch.pieces.append(joined) }
                 catchUpBatches.insert(batch, for: key)

@@ -159,7 +159,7 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
             do {
                 let drained = try session.drainOutput(limit: configuration.maxWriteBatchBytes - total)
                 buffers += drained.buffers
-                for buffer in drained.buffers { total += buffer.readableBytes }
+                total += drained.bytes
                 more = drained.more
             } catch {
                 logger.debug("HTTP/2 session failed while sending", metadata: ["error": "\(error)"])

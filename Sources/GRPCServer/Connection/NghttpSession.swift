@@ -112,9 +112,10 @@ final class NghttpSession {
     /// Collects every frame nghttp2 wants to send, in order, stopping once at least `limit` bytes are collected.
     /// Large DATA payloads come back as the streams' own buffers (slices of their outbound queues), not copies.
     ///
-    /// - Returns: the buffers to write, in order, and whether nghttp2 may have more to send (the limit was reached).
-    func drainOutput(limit: Int = .max) throws(NghttpSessionError) -> (buffers: [ByteBuffer], more: Bool) {
-        guard let session else { return ([], false) }
+    /// - Returns: the buffers to write, in order, their size in bytes, and whether nghttp2 may have more to send
+    ///   (the limit was reached).
+    func drainOutput(limit: Int = .max) throws(NghttpSessionError) -> (buffers: [ByteBuffer], bytes: Int, more: Bool) {
+        guard let session else { return ([], 0, false) }
         defer {
             collected = []
             collectedBytes = 0
@@ -124,17 +125,14 @@ final class NghttpSession {
             var chunk: UnsafePointer<UInt8>?
             let count = nghttp2_session_mem_send(session, &chunk)
             if count < 0 { throw NghttpSession.error(Int32(count)) }
-            if count > 0 { collect(UnsafeRawBufferPointer(start: chunk, count: count)) }
             if count == 0 {
                 more = false
                 break
             }
+            collect(UnsafeRawBufferPointer(start: chunk, count: count))
         }
-        if collecting.readableBytes > 0 {
-            collected.append(collecting)
-            collecting = ByteBuffer()
-        }
-        return (collected, more)
+        sealCollecting()
+        return (collected, collectedBytes, more)
     }
 
     /// Appends bytes nghttp2 serialised (a frame, or a DATA frame's header).
@@ -149,18 +147,21 @@ final class NghttpSession {
 
     /// Appends a DATA payload: large ones as their own buffer, small ones copied.
     func collect(payload: ByteBuffer) {
+        collectedBytes += payload.readableBytes
         if payload.readableBytes < Self.smallPayload {
             var payload = payload
-            collectedBytes += payload.readableBytes
             collecting.writeBuffer(&payload)
-            return
+        } else {
+            sealCollecting()
+            collected.append(payload)
         }
-        if collecting.readableBytes > 0 {
-            collected.append(collecting)
-            collecting = ByteBuffer()
-        }
-        collected.append(payload)
-        collectedBytes += payload.readableBytes
+    }
+
+    /// Ends the collecting buffer, if it holds anything: what follows goes after it.
+    private func sealCollecting() {
+        guard collecting.readableBytes > 0 else { return }
+        collected.append(collecting)
+        collecting = ByteBuffer()
     }
 
     /// Whether nghttp2 still wants to read or write; when neither, the connection is finished.

@@ -68,11 +68,6 @@ public struct OutboundQueue {
         tail = nil
     }
 
-    /// Frames `message` at the end of the queue.
-    public mutating func appendMessage(_ message: [UInt8], allocator: ByteBufferAllocator) {
-        appendMessage(length: message.count, allocator: allocator) { $0.writeBytes(message) }
-    }
-
     public mutating func finish(trailers: [HeaderField]) {
         self.trailers = trailers
     }

@@ -93,3 +93,10 @@ struct OutboundQueueTests {
         #expect(queue.pull(maxLength: 6, allocator: allocator)?.becameWritable == false)
     }
 }
+
+extension OutboundQueue {
+    /// Frames `message` at the end of the queue.
+    fileprivate mutating func appendMessage(_ message: [UInt8], allocator: ByteBufferAllocator) {
+        appendMessage(length: message.count, allocator: allocator) { $0.writeBytes(message) }
+    }
+}
