@@ -29,6 +29,8 @@ SCENARIOS = {
     "fanout-100": (["-mode", "fanout", "-inflight", "16", "-watchers", "100", "-streams", "4", "-n", "50000"], "events_per_sec", True),
     "fanout-1000": (["-mode", "fanout", "-inflight", "16", "-watchers", "1000", "-streams", "8", "-n", "10000"], "events_per_sec", True),
     "fanout-10000": (["-mode", "fanout", "-inflight", "16", "-watchers", "10000", "-streams", "16", "-n", "2000"], "events_per_sec", True),
+    "fanout-10000-grpc": (["-mode", "fanout", "-watch-client", "raw", "-inflight", "16", "-watchers", "10000", "-streams",
+                           "16", "-n", "2000"], "events_per_sec", True),
     "latency-10000": (["-mode", "fanout-latency", "-watchers", "10000", "-streams", "16", "-n", "100", "-rate", "10"],
                       "p99_ms", False),
     "latency-10000-clientv3": (["-mode", "fanout-latency", "-watch-client", "clientv3", "-watchers", "10000", "-streams",

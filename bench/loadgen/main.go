@@ -38,7 +38,7 @@ var (
 	rate        = flag.Int("rate", 10, "puts per second (fanout-latency)")
 	pid         = flag.Int("pid", 0, "server pid, to read its RSS (idle)")
 	valueSize   = flag.Int("value-size", 256, "value bytes")
-	watchClient = flag.String("watch-client", "raw", "raw (etcdserverpb.Watch streams) | clientv3 (fanout, fanout-latency)")
+	watchClient = flag.String("watch-client", "h2", "h2 (Watch streams in HTTP/2 without grpc-go) | raw (etcdserverpb.Watch streams through grpc-go) | clientv3 (fanout, fanout-latency)")
 	dialTimeout = 5 * time.Second
 )
 
@@ -52,13 +52,13 @@ func main() {
 	case "range", "range-prefix":
 		result, err = benchRange(*mode == "range-prefix")
 	case "fanout":
-		if *watchClient == "raw" {
+		if *watchClient != "clientv3" {
 			result, err = benchFanoutRaw(false)
 		} else {
 			result, err = benchFanout()
 		}
 	case "fanout-latency":
-		if *watchClient == "raw" {
+		if *watchClient != "clientv3" {
 			result, err = benchFanoutRaw(true)
 		} else {
 			result, err = benchFanoutLatency()
@@ -342,22 +342,32 @@ func benchFanoutLatency() (map[string]interface{}, error) {
 // benchFanoutRaw is fanout (or, with timed, fanout-latency) over raw Watch streams: the writer puts flat out, or
 // at `*rate` puts per second with its send time as the value, and every watcher must receive every put's event.
 func benchFanoutRaw(timed bool) (map[string]interface{}, error) {
-	var connections []*grpc.ClientConn
-	for i := 0; i < *conns; i++ {
-		c, err := newClient()
-		if err != nil {
-			return nil, err
-		}
-		defer c.Close()
-		connections = append(connections, c.ActiveConnection())
-	}
 	key := "fanout"
 	if timed {
 		key = "latency"
 	}
-	rw, err := openRawWatchers(connections, key)
-	if err != nil {
-		return nil, err
+	var rw watchGroup
+	if *watchClient == "h2" {
+		group, err := openH2Watchers(*conns, key, *total, timed)
+		if err != nil {
+			return nil, err
+		}
+		rw = group
+	} else {
+		var connections []*grpc.ClientConn
+		for i := 0; i < *conns; i++ {
+			c, err := newClient()
+			if err != nil {
+				return nil, err
+			}
+			defer c.Close()
+			connections = append(connections, c.ActiveConnection())
+		}
+		group, err := openRawWatchers(connections, key)
+		if err != nil {
+			return nil, err
+		}
+		rw = group
 	}
 	defer rw.close()
 	received := make(chan error, 1)
@@ -391,19 +401,15 @@ func benchFanoutRaw(timed bool) (map[string]interface{}, error) {
 		return nil, fmt.Errorf("delivered %d events, expected %d", delivered, *total**watchers)
 	}
 	result := map[string]interface{}{
-		"watchers": *watchers, "streams": *streams, "revisions": *total, "events": delivered, "client": "raw",
-		"responses": rw.responses, "conns": *conns,
+		"watchers": *watchers, "streams": *streams, "revisions": *total, "events": delivered, "client": *watchClient,
+		"responses": rw.responseCount(), "conns": *conns,
 	}
 	if !timed {
 		result["inflight"] = *inflight
 	}
 	if timed {
 		var all []time.Duration
-		for _, ws := range rw.watchers {
-			for _, w := range ws {
-				all = append(all, w.latencies...)
-			}
-		}
+		rw.each(func(w *rawWatcher) { all = append(all, w.latencies...) })
 		sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 		result["rate"] = *rate
 		result["p50_ms"] = percentile(all, 0.5)

@@ -128,24 +128,12 @@ func (rw *rawWatchers) receive(perWatcher int, timed bool, deadline time.Duratio
 					return
 				}
 				atomic.AddInt64(&rw.responses, 1)
-				now := time.Now()
-				for i, rev := range resp.revs {
-					if w.lastRev != 0 && rev != w.lastRev+1 {
-						errs <- fmt.Errorf("watch %d: revision %d after %d", resp.watchID, rev, w.lastRev)
-						return
-					}
-					w.lastRev = rev
-					w.events++
-					if timed {
-						sent, _ := strconv.ParseInt(string(resp.values[i]), 10, 64)
-						w.latencies = append(w.latencies, now.Sub(time.Unix(0, sent)))
-					}
+				finished, err := w.accept(&resp, perWatcher, timed)
+				if err != nil {
+					errs <- err
+					return
 				}
-				if len(resp.revs) > 0 && w.events >= perWatcher {
-					if w.events > perWatcher {
-						errs <- fmt.Errorf("watch %d: %d events, expected %d", resp.watchID, w.events, perWatcher)
-						return
-					}
+				if finished {
 					pending--
 				}
 			}
@@ -180,3 +168,49 @@ func (rw *rawWatchers) delivered() int {
 }
 
 func (rw *rawWatchers) close() { rw.cancel() }
+
+// accept checks one events response of this watcher: its revisions must continue the watcher's sequence with no
+// gap or repeat (every put is to the watched key). With timed set, each event value is the put's send time in Unix
+// nanoseconds and its delay is recorded. It reports whether the watcher now has all `perWatcher` events.
+func (w *rawWatcher) accept(resp *watchSummary, perWatcher int, timed bool) (bool, error) {
+	now := time.Now()
+	for i, rev := range resp.revs {
+		if w.lastRev != 0 && rev != w.lastRev+1 {
+			return false, fmt.Errorf("watch %d: revision %d after %d", resp.watchID, rev, w.lastRev)
+		}
+		w.lastRev = rev
+		w.events++
+		if timed {
+			sent, _ := strconv.ParseInt(string(resp.values[i]), 10, 64)
+			w.latencies = append(w.latencies, now.Sub(time.Unix(0, sent)))
+		}
+	}
+	if len(resp.revs) == 0 || w.events < perWatcher {
+		return false, nil
+	}
+	if w.events > perWatcher {
+		return false, fmt.Errorf("watch %d: %d events, expected %d", resp.watchID, w.events, perWatcher)
+	}
+	return true, nil
+}
+
+func (rw *rawWatchers) responseCount() int64 { return atomic.LoadInt64(&rw.responses) }
+
+func (rw *rawWatchers) each(visit func(*rawWatcher)) {
+	for _, ws := range rw.watchers {
+		for _, w := range ws {
+			visit(w)
+		}
+	}
+}
+
+// watchGroup is a set of watchers the fan-out scenarios drive: over grpc-go streams (rawWatchers) or over HTTP/2
+// directly (h2Watchers).
+type watchGroup interface {
+	// receive returns once every watcher has perWatcher events, each checked as it arrived, or the first error.
+	receive(perWatcher int, timed bool, deadline time.Duration) error
+	delivered() int
+	responseCount() int64
+	each(visit func(*rawWatcher))
+	close()
+}

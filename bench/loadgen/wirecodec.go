@@ -59,84 +59,141 @@ func readVarint(b []byte, i int) (uint64, int, error) {
 	return 0, 0, errors.New("varint overflow")
 }
 
-// walkFields calls visit for each field of the message in b: its number, wire type, varint value (wire type 0)
-// or bytes (wire type 2).
-func walkFields(b []byte, visit func(field int, wire int, varint uint64, bytes []byte) error) error {
-	for i := 0; i < len(b); {
-		tag, next, err := readVarint(b, i)
+// skipField returns the position after the value of a field of wire type wire starting at i, and for wire type 0
+// its value, for wire type 2 its bytes' bounds. The walkers below inline readVarint and call this only for fields
+// they do not read: the load generator walks every received event, so its cost per event must stay far below a
+// server's.
+func skipField(b []byte, i, wire int) (int, error) {
+	switch wire {
+	case 0:
+		_, next, err := readVarint(b, i)
+		return next, err
+	case 2:
+		n, next, err := readVarint(b, i)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		i = next
-		field, wire := int(tag>>3), int(tag&7)
-		switch wire {
-		case 0:
-			v, next, err := readVarint(b, i)
-			if err != nil {
-				return err
-			}
-			i = next
-			if err := visit(field, wire, v, nil); err != nil {
-				return err
-			}
-		case 2:
-			n, next, err := readVarint(b, i)
-			if err != nil {
-				return err
-			}
-			end := next + int(n)
-			if end > len(b) || end < next {
-				return errTruncated
-			}
-			if err := visit(field, wire, 0, b[next:end]); err != nil {
-				return err
-			}
-			i = end
-		case 1:
-			i += 8
-		case 5:
-			i += 4
-		default:
-			return fmt.Errorf("unexpected wire type %d", wire)
+		if end := next + int(n); end <= len(b) && end >= next {
+			return end, nil
 		}
+		return 0, errTruncated
+	case 1:
+		i += 8
+	case 5:
+		i += 4
+	default:
+		return 0, fmt.Errorf("unexpected wire type %d", wire)
 	}
-	return nil
+	if i > len(b) {
+		return 0, errTruncated
+	}
+	return i, nil
+}
+
+// lengthDelimited reads the length of a wire-type-2 field at i and returns its bounds.
+func lengthDelimited(b []byte, i int) (int, int, error) {
+	n, start, err := readVarint(b, i)
+	if err != nil {
+		return 0, 0, err
+	}
+	end := start + int(n)
+	if end > len(b) || end < start {
+		return 0, 0, errTruncated
+	}
+	return start, end, nil
 }
 
 // summarize walks a WatchResponse (etcdserverpb: watch_id 2, created 3, canceled 4, events 11; mvccpb.Event: kv
 // 2; mvccpb.KeyValue: mod_revision 3, value 5), reusing s's slices.
 func summarize(b []byte, s *watchSummary) error {
 	*s = watchSummary{revs: s.revs[:0], values: s.values[:0]}
-	return walkFields(b, func(field, wire int, varint uint64, bytes []byte) error {
+	for i := 0; i < len(b); {
+		tag, next, err := readVarint(b, i)
+		if err != nil {
+			return err
+		}
+		i = next
+		field, wire := tag>>3, int(tag&7)
 		switch {
-		case field == 2 && wire == 0:
-			s.watchID = int64(varint)
-		case field == 3 && wire == 0:
-			s.created = varint != 0
-		case field == 4 && wire == 0:
-			s.canceled = varint != 0
+		case wire == 0 && field >= 2 && field <= 4:
+			v, next, err := readVarint(b, i)
+			if err != nil {
+				return err
+			}
+			i = next
+			switch field {
+			case 2:
+				s.watchID = int64(v)
+			case 3:
+				s.created = v != 0
+			case 4:
+				s.canceled = v != 0
+			}
 		case field == 11 && wire == 2:
-			var rev int64
-			var value []byte
-			err := walkFields(bytes, func(field, wire int, _ uint64, kv []byte) error {
-				if field != 2 || wire != 2 {
-					return nil
-				}
-				return walkFields(kv, func(field, wire int, varint uint64, bytes []byte) error {
-					if field == 3 && wire == 0 {
-						rev = int64(varint)
-					} else if field == 5 && wire == 2 {
-						value = bytes
-					}
-					return nil
-				})
-			})
+			start, end, err := lengthDelimited(b, i)
+			if err != nil {
+				return err
+			}
+			rev, value, err := eventRevision(b[start:end])
 			if err != nil {
 				return err
 			}
 			s.revs = append(s.revs, rev)
 			s.values = append(s.values, value)
+			i = end
+		default:
+			if i, err = skipField(b, i, wire); err != nil {
+				return err
+			}
 		}
-		return nil
-	})
+	}
+	return nil
+}
+
+// eventRevision reads an mvccpb.Event's kv.mod_revision and kv.value.
+func eventRevision(b []byte) (rev int64, value []byte, err error) {
+	for i := 0; i < len(b); {
+		tag, next, err := readVarint(b, i)
+		if err != nil {
+			return 0, nil, err
+		}
+		i = next
+		if tag != 2<<3|2 {
+			if i, err = skipField(b, i, int(tag&7)); err != nil {
+				return 0, nil, err
+			}
+			continue
+		}
+		start, end, err := lengthDelimited(b, i)
+		if err != nil {
+			return 0, nil, err
+		}
+		i = end
+		for j := start; j < end; {
+			tag, next, err := readVarint(b[:end], j)
+			if err != nil {
+				return 0, nil, err
+			}
+			j = next
+			switch tag {
+			case 3 << 3: // mod_revision
+				v, next, err := readVarint(b[:end], j)
+				if err != nil {
+					return 0, nil, err
+				}
+				rev, j = int64(v), next
+			case 5<<3 | 2: // value
+				valueStart, valueEnd, err := lengthDelimited(b[:end], j)
+				if err != nil {
+					return 0, nil, err
+				}
+				value, j = b[valueStart:valueEnd], valueEnd
+			default:
+				if j, err = skipField(b[:end], j, int(tag&7)); err != nil {
+					return 0, nil, err
+				}
+			}
+		}
+	}
+	return rev, value, nil
 }
