@@ -13,13 +13,27 @@ public enum Delivery: Sendable {
     /// Events for one watcher; `revision` is the header revision. `fragmentable` when the watcher asked for
     /// fragments.
     case events(watchID: Int64, revision: Int64, events: [[UInt8]], fragmentable: Bool)
+    /// The same events for several watchers of the stream, one response each, in `watchIDs` order: what a revision
+    /// gives the many watchers of one key, queued once instead of once per watcher. Never fragmented (one event).
+    case shared(watchIDs: [Int64], revision: Int64, events: [[UInt8]])
 
     /// The bytes this delivery will take, roughly, for the stream's budget.
     var estimatedSize: Int {
         switch self {
-        case .events(_, _, let events, _): 32 + events.reduce(0) { $0 + $1.count }
+        case .events(_, _, let events, _): Self.eventsSize(events)
+        case .shared(let watchIDs, _, let events): watchIDs.count * Self.eventsSize(events)
         default: 48
         }
+    }
+
+    /// How many responses this delivery sends.
+    public var responseCount: Int {
+        if case .shared(let watchIDs, _, _) = self { watchIDs.count } else { 1 }
+    }
+
+    /// The estimated size of one events response carrying `events`.
+    static func eventsSize(_ events: [[UInt8]]) -> Int {
+        32 + events.reduce(0) { $0 + $1.count }
     }
 }
 

@@ -17,6 +17,8 @@ public final class HubStream {
     var pendingHead = 0
     /// Estimated bytes of `pending`.
     var pendingBytes = 0
+    /// Responses `pending` will send (a `.shared` delivery sends several): the stream's backlog.
+    private var pendingResponses = 0
     /// IDs of this stream's watchers that are behind.
     var unsynced: Set<Int64> = []
     /// Set while a progress request waits for every watcher to be caught up.
@@ -44,6 +46,17 @@ public final class HubStream {
 
     var hasPending: Bool { pendingHead < pending.count }
 
+    /// Whether new events responses are merged per watcher (see `enqueue`); while they are, the hub queues each
+    /// watcher's response on its own instead of one `.shared` delivery for many.
+    var isMerging: Bool { !mergeSlots.isEmpty || pendingResponses >= mergeBacklog }
+
+    /// The revision whose matching watchers `sharedPlain`/`sharedWithPrevKV` are collecting (hub's publish only).
+    var sharedRevision: Int64 = -1
+    /// Watchers of this stream matched by the revision being published, without and with prev_kv: scratch space
+    /// of the hub's publish, empty outside it.
+    var sharedPlain: [Watcher] = []
+    var sharedWithPrevKV: [Watcher] = []
+
     /// Queues `delivery`. While the stream is backed up (`mergeBacklog` responses waiting: the client or the
     /// transport is slower than the writers), an events response for a watcher that already has one waiting is
     /// merged into it instead, up to `mergeMaxBytes`: one response carrying consecutive revisions, as etcd sends a
@@ -51,14 +64,13 @@ public final class HubStream {
     /// they would have been, never past another response: any other kind of response ends every merge.
     func enqueue(_ delivery: Delivery) {
         // The common case, a stream that keeps up: nothing to merge into and nothing to record.
-        if mergeSlots.isEmpty && pending.count - pendingHead < mergeBacklog {
-            pending.append(delivery)
-            pendingBytes += delivery.estimatedSize
+        if mergeSlots.isEmpty && pendingResponses < mergeBacklog {
+            append(delivery)
             return
         }
         switch delivery {
         case .events(let id, let revision, let events, false):
-            guard pending.count - pendingHead >= mergeBacklog else {
+            guard pendingResponses >= mergeBacklog else {
                 // Below the backlog nothing is merged or recorded (a stream that keeps up pays nothing for this);
                 // a slot recorded earlier no longer holds the watcher's latest response, so it must go.
                 if !mergeSlots.isEmpty { mergeSlots[id] = nil }
@@ -81,15 +93,23 @@ public final class HubStream {
         default:
             mergeSlots.removeAll(keepingCapacity: true)
         }
+        append(delivery)
+    }
+
+    private func append(_ delivery: Delivery) {
         pending.append(delivery)
         pendingBytes += delivery.estimatedSize
+        pendingResponses += delivery.responseCount
     }
 
     func take(max: Int) -> [Delivery] {
         let end = Swift.min(pending.count, pendingHead + max)
         let taken = Array(pending[pendingHead..<end])
         pendingHead = end
-        for delivery in taken { pendingBytes -= delivery.estimatedSize }
+        for delivery in taken {
+            pendingBytes -= delivery.estimatedSize
+            pendingResponses -= delivery.responseCount
+        }
         if pendingHead == pending.count {
             pending.removeAll(keepingCapacity: pending.count < 1024)
             pendingHead = 0

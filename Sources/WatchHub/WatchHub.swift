@@ -200,12 +200,28 @@ public final class WatchHub: @unchecked Sendable {
             // Watchers whose stream is over budget; taken out of the index after matching, not during it.
             var parked: [Watcher] = []
             if events.count == 1 {
-                // The common case: one event, whose encoded bytes every matching watcher shares.
+                // The common case: one event, whose encoded bytes every matching watcher shares. Matching watchers
+                // are collected per stream, then queued as one delivery per stream.
                 let event = events[0]
+                var touched: [HubStream] = []
                 index.forEachMatch(event.kv.key) { watcher in
                     guard watcher.wants(event, at: revision) else { return }
-                    let bytes = entry.allBytes(prevKV: watcher.wantsPrevKV, encoder: encoder)
-                    if !offer(bytes, at: revision, to: watcher) { parked.append(watcher) }
+                    let stream = watcher.stream
+                    if stream.sharedRevision != revision {
+                        stream.sharedRevision = revision
+                        touched.append(stream)
+                    }
+                    if watcher.wantsPrevKV {
+                        stream.sharedWithPrevKV.append(watcher)
+                    } else {
+                        stream.sharedPlain.append(watcher)
+                    }
+                }
+                for stream in touched {
+                    offerShared(entry, prevKV: false, to: stream.sharedPlain, on: stream, parking: &parked)
+                    offerShared(entry, prevKV: true, to: stream.sharedWithPrevKV, on: stream, parking: &parked)
+                    stream.sharedPlain.removeAll(keepingCapacity: true)
+                    stream.sharedWithPrevKV.removeAll(keepingCapacity: true)
                 }
             } else {
                 // Matched event indices per watcher, in first-match order.
@@ -239,6 +255,38 @@ public final class WatchHub: @unchecked Sendable {
             }
             for stream in progressWaiters.values { answerProgressIfReady(stream) }
         }
+    }
+
+    /// Queues the one event of `entry` for `watchers` (synced, all of `stream`, in match order) as one `.shared`
+    /// delivery, as far as the stream's budget allows; the watchers that do not fit go to `parked`, exactly as if
+    /// each had been offered on its own. While the stream merges per watcher, each is offered on its own. Lock held.
+    private func offerShared(
+        _ entry: RevisionEntry, prevKV: Bool, to watchers: [Watcher], on stream: HubStream, parking parked: inout [Watcher]
+    ) {
+        guard !watchers.isEmpty else { return }
+        let bytes = entry.allBytes(prevKV: prevKV, encoder: encoder)
+        if watchers.count == 1 || stream.isMerging {
+            for watcher in watchers where !offer(bytes, at: entry.revision, to: watcher) { parked.append(watcher) }
+            return
+        }
+        // Offered one by one, the first fits an empty queue whatever its size; after that each needs room.
+        let size = Delivery.eventsSize(bytes)
+        let room = configuration.streamBudgetBytes - stream.pendingBytes
+        let admitted = Swift.min(watchers.count, Swift.max(room / size, stream.hasPending ? 0 : 1))
+        if admitted > 0 {
+            var ids: [Int64] = []
+            ids.reserveCapacity(admitted)
+            for watcher in watchers[..<admitted] {
+                ids.append(watcher.id)
+                watcher.sentSinceTick = true
+            }
+            stream.enqueue(
+                admitted == 1
+                    ? .events(watchID: ids[0], revision: entry.revision, events: bytes, fragmentable: false)
+                    : .shared(watchIDs: ids, revision: entry.revision, events: bytes))
+        }
+        parked += watchers[admitted...]
+        wake(stream)
     }
 
     /// Queues a synced watcher's events of `revision` on its stream, unless the stream is over its budget (then

@@ -110,18 +110,21 @@ extension WatchHub {
 
     /// Takes up to `max` queued responses (no catching up), in a comparable form.
     func take(_ stream: HubStream, max: Int) -> [Received] {
-        take(from: stream, max: max).map { delivery in
+        take(from: stream, max: max).flatMap { delivery -> [Received] in
+            func texts(_ events: [[UInt8]]) -> [String] {
+                events.map { String(decoding: $0, as: UTF8.self) }.joined().split(separator: ";").map(String.init)
+            }
             switch delivery {
             case .created(let id, let revision, let canceled, let reason):
-                canceled ? .refused(reason: reason) : .created(id, revision: revision)
+                return [canceled ? .refused(reason: reason) : .created(id, revision: revision)]
             case .canceled(let id, let revision, let compact):
-                .canceled(id, revision: revision, compact: compact)
+                return [.canceled(id, revision: revision, compact: compact)]
             case .progress(let id, let revision):
-                .progress(id, revision: revision)
+                return [.progress(id, revision: revision)]
             case .events(let id, let revision, let events, _):
-                .events(
-                    id, revision: revision,
-                    events.map { String(decoding: $0, as: UTF8.self) }.joined().split(separator: ";").map(String.init))
+                return [.events(id, revision: revision, texts(events))]
+            case .shared(let ids, let revision, let events):
+                return ids.map { .events($0, revision: revision, texts(events)) }
             }
         }
     }

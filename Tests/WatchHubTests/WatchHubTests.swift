@@ -170,6 +170,47 @@ struct WatchHubTests {
         #expect(h.watchHub.syncedCount == 2, "caught up and back in the index")
     }
 
+    @Test("the watchers of one key on a stream share one queued delivery; those past the budget park and catch up")
+    func sharedDelivery() throws {
+        var configuration = WatchHubConfiguration()
+        // Room for two responses of one ten-byte event (32 + 10 bytes each) on a stream with nothing queued.
+        configuration.streamBudgetBytes = 2 * 42 + 41
+        let h = try HubHarness(configuration: configuration)
+        let stream = h.watchHub.openStream(sink: RecordingSink())
+        let other = h.watchHub.openStream(sink: RecordingSink())
+        try h.put("k=0")  // 2
+        for _ in 0..<3 { h.watchHub.watch(stream, "k") }  // 0, 1, 2
+        h.watchHub.watch(stream, "k") { $0.prevKV = true }  // 3
+        h.watchHub.watch(other, "k")
+        _ = try h.watchHub.drainAll(stream)
+        _ = try h.watchHub.drainAll(other)
+        try h.put("k=1")  // 3
+        let queued = h.watchHub.take(from: stream, max: 10)
+        guard case .shared(let ids, 3, _) = queued.first else {
+            Issue.record("expected one shared delivery first, got \(queued)")
+            return
+        }
+        #expect(ids == [0, 1], "two fit the budget, in match order")
+        #expect(queued.count == 1, "the third plain watcher and the prev_kv one were parked")
+        #expect(h.watchHub.syncedCount == 3)
+        #expect(try h.watchHub.drainAll(other) == [.events(0, revision: 3, ["PUT k 3=1"])])
+        // The parked ones catch up from history with exactly the events they missed, prev_kv where asked.
+        let caughtUp = try h.watchHub.drainAll(stream)
+        #expect(Set(caughtUp.map(\.description)) == [
+            Received.events(2, revision: 3, ["PUT k 3=1"]).description,
+            Received.events(3, revision: 3, ["PUT k 3=1 prev=0"]).description,
+        ])
+        #expect(h.watchHub.syncedCount == 5, "caught up and back in the index")
+        try h.put("k=2")  // 4: the same again from a full index
+        let next = h.watchHub.take(from: stream, max: 10)
+        #expect(next.map(\.responseCount) == [2])
+        let rest = try h.watchHub.drainAll(stream)
+        let all = (next.flatMap { delivery -> [Int64] in
+            if case .shared(let ids, _, _) = delivery { ids } else { [] }
+        } + rest.compactMap { if case .events(let id, 4, _) = $0 { id } else { nil } }).sorted()
+        #expect(all == [0, 1, 2, 3], "every watcher gets revision 4 exactly once")
+    }
+
     @Test("on a backed-up stream a watcher's new events join its waiting response, never past another response")
     func backlogMerges() throws {
         var configuration = WatchHubConfiguration()

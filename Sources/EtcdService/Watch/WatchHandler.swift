@@ -116,8 +116,10 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
                 budget -= 1
                 continue
             }
-            budget -= deliveries.count
-            for delivery in deliveries { send(delivery, on: stream) }
+            for delivery in deliveries {
+                budget -= delivery.responseCount
+                send(delivery, on: stream)
+            }
         }
         // Out with this turn's responses now: with many streams busy on the loop, waiting for the turn's end would
         // hold the first responses back until every stream had produced its share.
@@ -155,6 +157,12 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
                 }
                 send(shell: cachedHeader!.bytes, watchID: watchID, events[...], on: stream)
             }
+        case .shared(let watchIDs, let revision, let events):
+            if cachedHeader?.revision != revision {
+                cachedHeader = (revision, WatchResponse(header: identity.header(revision: revision)).protobufBytes())
+            }
+            let shell = cachedHeader!.bytes
+            for watchID in watchIDs { send(shell: shell, watchID: watchID, events[...], on: stream) }
         }
     }
 
