@@ -26,8 +26,6 @@ type h2Watchers struct {
 	conns      []*h2Conn
 	perWatcher int
 	timed      bool
-	// responses counts the event-carrying responses received (atomically).
-	responses int64
 	// done is closed once every watcher on every connection has all its events; failed carries the first error.
 	done      chan struct{}
 	failed    chan error
@@ -53,19 +51,25 @@ type h2Conn struct {
 	streamWindows map[uint32]int64
 
 	// Receive state, owned by the reader goroutine (filled before it starts, read-only in shape afterwards).
-	streams  map[uint32]*h2Stream
-	hdec     *hpack.Decoder
-	unacked  int64 // connection-level bytes consumed and not yet granted back
-	created  chan error
-	toCreate int64
+	streams map[uint32]*h2Stream
+	hdec    *hpack.Decoder
+	// responses counts the event-carrying responses received (read once the group is done).
+	responses int64
+	// now is when the bytes being handled were read; sendTimes parses put send times (fanout-latency).
+	now       time.Time
+	sendTimes *sendTimeCache
+	unacked   int64 // connection-level bytes consumed and not yet granted back
+	created   chan error
+	toCreate  int64
 }
 
 // h2Stream is one Watch stream's receive state: its partial message, its watchers by ID.
 type h2Stream struct {
-	id       uint32
-	pending  []byte
-	unacked  int64
-	watchers map[int64]*rawWatcher
+	id      uint32
+	pending []byte
+	unacked int64
+	// watchers holds the stream's watchers by ID: auto-assigned IDs count from 0 on every stream.
+	watchers []*rawWatcher
 	// expected is how many created responses this stream still waits for.
 	expected int
 	summary  watchSummary
@@ -144,7 +148,7 @@ func dialH2(g *h2Watchers, counts []int) (*h2Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := &h2Conn{group: g, conn: conn, connWindow: 65535, initialWindow: 65535,
+	hc := &h2Conn{group: g, conn: conn, connWindow: 65535, initialWindow: 65535, sendTimes: &sendTimeCache{},
 		streamWindows: map[uint32]int64{}, streams: map[uint32]*h2Stream{}, created: make(chan error, 1)}
 	hc.sendable = sync.NewCond(&hc.wmu)
 	hc.bw = bufio.NewWriterSize(conn, 64<<10)
@@ -159,7 +163,7 @@ func dialH2(g *h2Watchers, counts []int) (*h2Conn, error) {
 	hc.framer.WriteWindowUpdate(0, h2Window-65535)
 	for i, n := range counts {
 		id := uint32(2*i + 1)
-		hc.streams[id] = &h2Stream{id: id, watchers: map[int64]*rawWatcher{}, expected: n}
+		hc.streams[id] = &h2Stream{id: id, watchers: make([]*rawWatcher, n), expected: n}
 		hc.toCreate += int64(n)
 		hc.hbuf.Reset()
 		for _, f := range [][2]string{{":method", "POST"}, {":scheme", "http"}, {":path", "/etcdserverpb.Watch/Watch"},
@@ -255,6 +259,7 @@ func (hc *h2Conn) read() error {
 			return err
 		}
 		end += n
+		hc.now = time.Now()
 		for end-start >= 9 {
 			length := int(buf[start])<<16 | int(buf[start+1])<<8 | int(buf[start+2])
 			if end-start < 9+length {
@@ -438,6 +443,9 @@ func (hc *h2Conn) message(st *h2Stream, b []byte) error {
 		if !resp.created || resp.canceled {
 			return fmt.Errorf("stream %d: expected a created response, got %+v", st.id, resp)
 		}
+		if resp.watchID < 0 || resp.watchID >= int64(len(st.watchers)) || st.watchers[resp.watchID] != nil {
+			return fmt.Errorf("stream %d: unexpected watch ID %d", st.id, resp.watchID)
+		}
 		st.watchers[resp.watchID] = &rawWatcher{}
 		st.expected--
 		if hc.toCreate--; hc.toCreate == 0 {
@@ -445,12 +453,19 @@ func (hc *h2Conn) message(st *h2Stream, b []byte) error {
 		}
 		return nil
 	}
-	w := st.watchers[resp.watchID]
+	var w *rawWatcher
+	if resp.watchID >= 0 && resp.watchID < int64(len(st.watchers)) {
+		w = st.watchers[resp.watchID]
+	}
 	if w == nil || resp.canceled || resp.created {
 		return fmt.Errorf("stream %d: unexpected response %+v", st.id, resp)
 	}
-	atomic.AddInt64(&hc.group.responses, 1)
-	finished, err := w.accept(resp, hc.group.perWatcher, hc.group.timed)
+	hc.responses++
+	var sendTimes *sendTimeCache
+	if hc.group.timed {
+		sendTimes = hc.sendTimes
+	}
+	finished, err := w.accept(resp, hc.group.perWatcher, sendTimes, hc.now)
 	if err != nil {
 		return err
 	}
@@ -482,7 +497,14 @@ func (g *h2Watchers) delivered() int {
 	return n
 }
 
-func (g *h2Watchers) responseCount() int64 { return atomic.LoadInt64(&g.responses) }
+// responseCount counts the event-carrying responses received (exact once receive has returned).
+func (g *h2Watchers) responseCount() int64 {
+	var n int64
+	for _, hc := range g.conns {
+		n += hc.responses
+	}
+	return n
+}
 
 func (g *h2Watchers) each(visit func(*rawWatcher)) {
 	for _, hc := range g.conns {

@@ -111,6 +111,10 @@ func (rw *rawWatchers) receive(perWatcher int, timed bool, deadline time.Duratio
 			defer wg.Done()
 			watchers := rw.watchers[s]
 			pending := len(watchers)
+			var sendTimes *sendTimeCache
+			if timed {
+				sendTimes = &sendTimeCache{}
+			}
 			var raw []byte
 			var resp watchSummary
 			for pending > 0 {
@@ -128,7 +132,7 @@ func (rw *rawWatchers) receive(perWatcher int, timed bool, deadline time.Duratio
 					return
 				}
 				atomic.AddInt64(&rw.responses, 1)
-				finished, err := w.accept(&resp, perWatcher, timed)
+				finished, err := w.accept(&resp, perWatcher, sendTimes, time.Now())
 				if err != nil {
 					errs <- err
 					return
@@ -169,20 +173,22 @@ func (rw *rawWatchers) delivered() int {
 
 func (rw *rawWatchers) close() { rw.cancel() }
 
-// accept checks one events response of this watcher: its revisions must continue the watcher's sequence with no
-// gap or repeat (every put is to the watched key). With timed set, each event value is the put's send time in Unix
-// nanoseconds and its delay is recorded. It reports whether the watcher now has all `perWatcher` events.
-func (w *rawWatcher) accept(resp *watchSummary, perWatcher int, timed bool) (bool, error) {
-	now := time.Now()
+// accept checks one events response of this watcher, received at now: its revisions must continue the watcher's
+// sequence with no gap or repeat (every put is to the watched key). With sendTimes set (fanout-latency), each event
+// value is the put's send time in Unix nanoseconds and its delay is recorded. It reports whether the watcher now
+// has all `perWatcher` events.
+func (w *rawWatcher) accept(resp *watchSummary, perWatcher int, sendTimes *sendTimeCache, now time.Time) (bool, error) {
 	for i, rev := range resp.revs {
 		if w.lastRev != 0 && rev != w.lastRev+1 {
 			return false, fmt.Errorf("watch %d: revision %d after %d", resp.watchID, rev, w.lastRev)
 		}
 		w.lastRev = rev
 		w.events++
-		if timed {
-			sent, _ := strconv.ParseInt(string(resp.values[i]), 10, 64)
-			w.latencies = append(w.latencies, now.Sub(time.Unix(0, sent)))
+		if sendTimes != nil {
+			if w.latencies == nil {
+				w.latencies = make([]time.Duration, 0, perWatcher)
+			}
+			w.latencies = append(w.latencies, now.Sub(sendTimes.at(rev, resp.values[i])))
 		}
 	}
 	if len(resp.revs) == 0 || w.events < perWatcher {
@@ -192,6 +198,22 @@ func (w *rawWatcher) accept(resp *watchSummary, perWatcher int, timed bool) (boo
 		return false, fmt.Errorf("watch %d: %d events, expected %d", resp.watchID, w.events, perWatcher)
 	}
 	return true, nil
+}
+
+// sendTimeCache parses an event value holding a put's send time once per revision: every watcher receives the
+// same value for a revision, and parsing it again for each of 10,000 watchers would cost the client more than the
+// server spends on the response.
+type sendTimeCache struct {
+	revision int64
+	sent     time.Time
+}
+
+func (c *sendTimeCache) at(revision int64, value []byte) time.Time {
+	if revision != c.revision {
+		nanos, _ := strconv.ParseInt(string(value), 10, 64)
+		c.revision, c.sent = revision, time.Unix(0, nanos)
+	}
+	return c.sent
 }
 
 func (rw *rawWatchers) responseCount() int64 { return atomic.LoadInt64(&rw.responses) }
