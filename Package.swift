@@ -1,6 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// Release builds of Vigil's own modules skip the runtime exclusivity checks on class properties and globals (the
+/// compile-time checks stay, and debug builds — the tests — keep the runtime ones). Measured on the watch delivery
+/// path, where every response touches a few class properties: the checks' access-set bookkeeping was ~14 % of
+/// server CPU (docs/design.md, "Exclusivity checks").
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "Vigil",
     platforms: [.macOS(.v13)],
@@ -31,23 +37,26 @@ let package = Package(
             linkerSettings: [.linkedLibrary("protobuf-c")]
         ),
         // The revisioned key space: no networking, no C, no protobuf.
-        .target(name: "MVCC"),
+        .target(name: "MVCC", swiftSettings: hotPath),
         // Durable storage: the SQLite backend (group commit) and the data directory.
         .target(
             name: "Persistence",
-            dependencies: ["MVCC", "Lease", "CSQLite", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+            dependencies: ["MVCC", "Lease", "CSQLite", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            swiftSettings: hotPath
         ),
         // Leases: TTLs, expiry order, attached keys. Pure bookkeeping.
-        .target(name: "Lease"),
+        .target(name: "Lease", swiftSettings: hotPath),
         // Watchers, their matching index, catch-up and delivery queues; above MVCC, below the services.
         .target(
             name: "WatchHub",
-            dependencies: ["MVCC", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+            dependencies: ["MVCC", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            swiftSettings: hotPath
         ),
         // Swift values for the wire messages and their protobuf-c codecs.
         .target(
             name: "EtcdProto",
-            dependencies: ["CEtcdProto"]
+            dependencies: ["CEtcdProto"],
+            swiftSettings: hotPath
         ),
         // gRPC over nghttp2 on SwiftNIO sockets: framing, status, routing. Knows nothing of etcd.
         .target(
@@ -58,7 +67,8 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: hotPath
         ),
         // The services Vigil serves, as handlers registered on GRPCServer.
         .target(
@@ -73,7 +83,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: hotPath
         ),
         .executableTarget(
             name: "vigil",
@@ -85,7 +96,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: hotPath
         ),
         .testTarget(
             name: "MVCCTests",

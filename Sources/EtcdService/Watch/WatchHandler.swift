@@ -200,10 +200,10 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
     ) {
         var length = shell.count + WatchResponse.watchIDFieldSize(watchID)
         for event in events { length += event.count }
-        stream.send(length: length) { buffer in
-            buffer.writeBytes(shell)
-            WatchResponse.writeWatchIDField(watchID) { buffer.writeInteger($0) }
-            for event in events { buffer.writeBytes(event) }
+        stream.send(length: length) { message in
+            message.write(shell)
+            WatchResponse.writeWatchIDField(watchID) { message.write(byte: $0) }
+            for event in events { message.write(event) }
         }
     }
 }

@@ -60,13 +60,13 @@ public final class GRPCServerStream {
 
     /// Sends one response message. Dropped if the call has ended.
     public func send(_ message: [UInt8]) {
-        send(length: message.count) { $0.writeBytes(message) }
+        send(length: message.count) { $0.write(message) }
     }
 
     /// Sends one response message of `length` bytes, which `body` writes straight into the outbound queue (exactly
     /// `length` bytes): a message made of shared pieces is framed without being joined first. Dropped if the call
     /// has ended.
-    public func send(length: Int, body: (inout ByteBuffer) -> Void) {
+    public func send(length: Int, body: (inout MessageWriter) -> Void) {
         eventLoop.preconditionInEventLoop()
         let action = state.sendMessage()
         if action == .drop { return }

@@ -44,7 +44,7 @@ public struct OutboundQueue {
     /// costs one allocation per chunk rather than one per message, and the message is never assembled elsewhere
     /// first. `body` must write exactly `length` bytes.
     public mutating func appendMessage(
-        length: Int, allocator: ByteBufferAllocator, body: (inout ByteBuffer) -> Void
+        length: Int, allocator: ByteBufferAllocator, body: (inout MessageWriter) -> Void
     ) {
         let framed = length + 5
         if tail != nil, tail!.writableBytes >= framed {

@@ -20,13 +20,21 @@ struct OutboundQueueTests {
         return out
     }
 
+    @Test("a message body cannot write past the length it declared")
+    func bodyBoundedByLength() async {
+        await #expect(processExitsWith: .failure) {
+            var queue = OutboundQueue(highWatermark: 1 << 20, lowWatermark: 0)
+            queue.appendMessage(length: 2, allocator: ByteBufferAllocator()) { $0.write([1, 2, 3]) }
+        }
+    }
+
     @Test("pulls never exceed the frame size and preserve byte order across chunks")
     func pullsRespectMaxLength() {
         var queue = OutboundQueue(highWatermark: 1 << 20, lowWatermark: 0)
         queue.appendMessage([1, 2, 3], allocator: allocator)
-        queue.appendMessage(length: 2, allocator: allocator) { buffer in  // a message written in pieces
-            buffer.writeBytes([4])
-            buffer.writeBytes([5])
+        queue.appendMessage(length: 2, allocator: allocator) { message in  // a message written in pieces
+            message.write([4])
+            message.write(byte: 5)
         }
         queue.appendMessage([6], allocator: allocator)
         #expect(drain(&queue, maxLength: 2) == frame([1, 2, 3]) + frame([4, 5]) + frame([6]))
@@ -97,6 +105,6 @@ struct OutboundQueueTests {
 extension OutboundQueue {
     /// Frames `message` at the end of the queue.
     fileprivate mutating func appendMessage(_ message: [UInt8], allocator: ByteBufferAllocator) {
-        appendMessage(length: message.count, allocator: allocator) { $0.writeBytes(message) }
+        appendMessage(length: message.count, allocator: allocator) { $0.write(message) }
     }
 }

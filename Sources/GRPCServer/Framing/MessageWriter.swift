@@ -1,0 +1,35 @@
+/// The space of one outbound gRPC message, written front to back by a message body.
+///
+/// A framer reserves the message's exact length in its outbound chunk and hands the body this writer: each write
+/// is one bounds-checked copy, where writing through `ByteBuffer` paid a capacity check, a uniqueness check and an
+/// index update for every piece (a watch response is four pieces, and a revision fans out to thousands of
+/// responses). Non-copyable and only ever lent `inout`, so a body cannot keep it past its turn; every write stays
+/// inside the reserved space (a write past it traps).
+public struct MessageWriter: ~Copyable {
+    /// The reserved space; valid only while the framer's closure runs.
+    private let space: UnsafeMutableRawBufferPointer
+    /// Bytes written so far.
+    public private(set) var written = 0
+
+    init(space: UnsafeMutableRawBufferPointer) {
+        self.space = space
+    }
+
+    /// Appends `bytes`.
+    public mutating func write(_ bytes: [UInt8]) {
+        precondition(bytes.count <= space.count - written, "a message body wrote past its length")
+        bytes.withUnsafeBytes { source in
+            if let base = source.baseAddress, let target = space.baseAddress {
+                (target + written).copyMemory(from: base, byteCount: source.count)
+            }
+        }
+        written += bytes.count
+    }
+
+    /// Appends one byte.
+    public mutating func write(byte: UInt8) {
+        precondition(written < space.count, "a message body wrote past its length")
+        space[written] = byte
+        written += 1
+    }
+}
