@@ -52,10 +52,10 @@ public final class HubStream {
 
     /// The revision whose matching watchers `sharedPlain`/`sharedWithPrevKV` are collecting (hub's publish only).
     var sharedRevision: Int64 = -1
-    /// Watchers of this stream matched by the revision being published, without and with prev_kv: scratch space
-    /// of the hub's publish, empty outside it.
-    var sharedPlain: [Watcher] = []
-    var sharedWithPrevKV: [Watcher] = []
+    /// IDs of this stream's watchers matched by the revision being published, without and with prev_kv: scratch
+    /// space of the hub's publish, empty outside it. IDs rather than watchers: no reference counting per watcher.
+    var sharedPlain: [Int64] = []
+    var sharedWithPrevKV: [Int64] = []
 
     /// Queues `delivery`. While the stream is backed up (`mergeBacklog` responses waiting: the client or the
     /// transport is slower than the writers), an events response for a watcher that already has one waiting is

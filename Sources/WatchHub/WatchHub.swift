@@ -211,10 +211,13 @@ public final class WatchHub: @unchecked Sendable {
                         stream.sharedRevision = revision
                         touched.append(stream)
                     }
+                    // Set for those the budget parks too: a parked watcher gets no progress notification, and
+                    // catching up sends it events again before it is synced.
+                    watcher.sentSinceTick = true
                     if watcher.wantsPrevKV {
-                        stream.sharedWithPrevKV.append(watcher)
+                        stream.sharedWithPrevKV.append(watcher.id)
                     } else {
-                        stream.sharedPlain.append(watcher)
+                        stream.sharedPlain.append(watcher.id)
                     }
                 }
                 for stream in touched {
@@ -257,35 +260,38 @@ public final class WatchHub: @unchecked Sendable {
         }
     }
 
-    /// Queues the one event of `entry` for `watchers` (synced, all of `stream`, in match order) as one `.shared`
-    /// delivery, as far as the stream's budget allows; the watchers that do not fit go to `parked`, exactly as if
-    /// each had been offered on its own. While the stream merges per watcher, each is offered on its own. Lock held.
+    /// Queues the one event of `entry` for the watchers `ids` (synced, all of `stream`, in match order) as one
+    /// `.shared` delivery, as far as the stream's budget allows; the watchers that do not fit go to `parked`,
+    /// exactly as if each had been offered on its own. While the stream merges per watcher, each is offered on its
+    /// own. Lock held.
     private func offerShared(
-        _ entry: RevisionEntry, prevKV: Bool, to watchers: [Watcher], on stream: HubStream, parking parked: inout [Watcher]
+        _ entry: RevisionEntry, prevKV: Bool, to ids: [Int64], on stream: HubStream, parking parked: inout [Watcher]
     ) {
-        guard !watchers.isEmpty else { return }
+        guard !ids.isEmpty else { return }
         let bytes = entry.allBytes(prevKV: prevKV, encoder: encoder)
-        if watchers.count == 1 || stream.isMerging {
-            for watcher in watchers where !offer(bytes, at: entry.revision, to: watcher) { parked.append(watcher) }
+        if ids.count == 1 || stream.isMerging {
+            for id in ids {
+                guard let watcher = stream.watchers[id] else { continue }
+                if !offer(bytes, at: entry.revision, to: watcher) { parked.append(watcher) }
+            }
             return
         }
         // Offered one by one, the first fits an empty queue whatever its size; after that each needs room.
         let size = Delivery.eventsSize(bytes)
         let room = configuration.streamBudgetBytes - stream.pendingBytes
-        let admitted = Swift.min(watchers.count, Swift.max(room / size, stream.hasPending ? 0 : 1))
-        if admitted > 0 {
-            var ids: [Int64] = []
-            ids.reserveCapacity(admitted)
-            for watcher in watchers[..<admitted] {
-                ids.append(watcher.id)
-                watcher.sentSinceTick = true
+        let admitted = Swift.min(ids.count, Swift.max(room / size, stream.hasPending ? 0 : 1))
+        if admitted == ids.count {
+            stream.enqueue(.shared(watchIDs: ids, revision: entry.revision, events: bytes))
+        } else {
+            if admitted == 1 {
+                stream.enqueue(.events(watchID: ids[0], revision: entry.revision, events: bytes, fragmentable: false))
+            } else if admitted > 1 {
+                stream.enqueue(.shared(watchIDs: Array(ids[..<admitted]), revision: entry.revision, events: bytes))
             }
-            stream.enqueue(
-                admitted == 1
-                    ? .events(watchID: ids[0], revision: entry.revision, events: bytes, fragmentable: false)
-                    : .shared(watchIDs: ids, revision: entry.revision, events: bytes))
+            for id in ids[admitted...] {
+                if let watcher = stream.watchers[id] { parked.append(watcher) }
+            }
         }
-        parked += watchers[admitted...]
         wake(stream)
     }
 

@@ -162,7 +162,16 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
                 cachedHeader = (revision, WatchResponse(header: identity.header(revision: revision)).protobufBytes())
             }
             let shell = cachedHeader!.bytes
-            for watchID in watchIDs { send(shell: shell, watchID: watchID, events[...], on: stream) }
+            var eventsLength = 0
+            for event in events { eventsLength += event.count }
+            let common = shell.count + eventsLength
+            stream.send(count: watchIDs.count) { index in
+                common + WatchResponse.watchIDFieldSize(watchIDs[index])
+            } body: { index, message in
+                message.write(shell)
+                WatchResponse.writeWatchIDField(watchIDs[index]) { message.write(byte: $0) }
+                for event in events { message.write(event) }
+            }
         }
     }
 

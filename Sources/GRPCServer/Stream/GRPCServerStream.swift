@@ -67,11 +67,22 @@ public final class GRPCServerStream {
     /// `length` bytes): a message made of shared pieces is framed without being joined first. Dropped if the call
     /// has ended.
     public func send(length: Int, body: (inout MessageWriter) -> Void) {
+        send(count: 1) { _ in length } body: { _, message in body(&message) }
+    }
+
+    /// Sends `count` response messages in one go: message `i` is `length(i)` bytes, which `body(i, &writer)`
+    /// writes. For a producer with many messages at once (a revision's events for many watchers): the call's state,
+    /// the connection and the flush are dealt with once rather than per message. Dropped if the call has ended.
+    public func send(count: Int, length: (Int) -> Int, body: (Int, inout MessageWriter) -> Void) {
         eventLoop.preconditionInEventLoop()
+        guard count > 0 else { return }
         let action = state.sendMessage()
         if action == .drop { return }
         let connection = self.connection
-        outbound.appendMessage(length: length, allocator: connection.allocator, body: body)
+        let allocator = connection.allocator
+        for index in 0..<count {
+            outbound.appendMessage(length: length(index), allocator: allocator) { body(index, &$0) }
+        }
         if action == .sendHeadersAndQueue {
             connection.session.submitResponse(
                 streamID: id, headers: [HeaderField(":status", "200"), HeaderField("content-type", "application/grpc")])
