@@ -2,9 +2,9 @@
 import PackageDescription
 
 /// Release builds of Vigil's own modules skip the runtime exclusivity checks on class properties and globals (the
-/// compile-time checks stay, and debug builds — the tests — keep the runtime ones). Measured on the watch delivery
-/// path, where every response touches a few class properties: the checks' access-set bookkeeping was ~14 % of
-/// server CPU (docs/design.md, "Exclusivity checks").
+/// compile-time checks stay, and debug builds — the tests — keep the runtime ones): on the watch delivery path,
+/// where every response touches a few class properties, they cost several per cent of server CPU
+/// (docs/design.md, "Exclusivity checks").
 let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
 let package = Package(

@@ -12,17 +12,6 @@ public enum GRPCMessageFramer {
     /// Appends the prefix of an uncompressed `length`-byte message to `buffer`, then the message, which `body`
     /// writes: exactly `length` bytes, or the frame would be corrupt (checked).
     static func write(length: Int, into buffer: inout ByteBuffer, body: (inout MessageWriter) -> Void) {
-        let framed = length + 5
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: framed) { space in
-            space[0] = 0  // not compressed
-            space[1] = UInt8(truncatingIfNeeded: length >> 24)
-            space[2] = UInt8(truncatingIfNeeded: length >> 16)
-            space[3] = UInt8(truncatingIfNeeded: length >> 8)
-            space[4] = UInt8(truncatingIfNeeded: length)
-            var writer = MessageWriter(space: UnsafeMutableRawBufferPointer(rebasing: space[5..<framed]))
-            body(&writer)
-            precondition(writer.written == length, "a gRPC message body wrote other than its length")
-            return framed
-        }
+        buffer.writeGRPCMessage(length: length, body: body)
     }
 }

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The space of one outbound gRPC message, written front to back by a message body.
 ///
 /// A framer reserves the message's exact length in its outbound chunk and hands the body this writer: each write
@@ -31,5 +33,24 @@ public struct MessageWriter: ~Copyable {
         precondition(written < space.count, "a message body wrote past its length")
         space[written] = byte
         written += 1
+    }
+}
+
+extension ByteBuffer {
+    /// Appends gRPC's 5-byte prefix of an uncompressed `length`-byte message, then the message, which `body`
+    /// writes into space reserved for exactly `length` bytes (writing fewer or more traps).
+    mutating func writeGRPCMessage(length: Int, body: (inout MessageWriter) -> Void) {
+        let framed = length + 5
+        writeWithUnsafeMutableBytes(minimumWritableBytes: framed) { space in
+            space[0] = 0  // not compressed
+            space[1] = UInt8(truncatingIfNeeded: length >> 24)
+            space[2] = UInt8(truncatingIfNeeded: length >> 16)
+            space[3] = UInt8(truncatingIfNeeded: length >> 8)
+            space[4] = UInt8(truncatingIfNeeded: length)
+            var writer = MessageWriter(space: UnsafeMutableRawBufferPointer(rebasing: space[5..<framed]))
+            body(&writer)
+            precondition(writer.written == length, "a gRPC message body wrote other than its length")
+            return framed
+        }
     }
 }
