@@ -30,7 +30,7 @@ public final class WatchHub: @unchecked Sendable {
     /// Catch-up batches built for one watcher, reused by others resuming from the same revision. Guarded by `lock`.
     private var catchUpBatches: CatchUpBatchCache
     /// Caught-up watchers. Guarded by `lock`.
-    private let index = WatcherIndex()
+    let index = WatcherIndex()
     /// Streams with a progress request waiting for their watchers to catch up. Guarded by `lock`.
     private var progressWaiters: [ObjectIdentifier: HubStream] = [:]
     /// Every open stream, for compaction. Guarded by `lock`.
@@ -204,13 +204,16 @@ public final class WatchHub: @unchecked Sendable {
                 // are collected per stream, then queued as one delivery per stream.
                 let event = events[0]
                 var touched: [HubStream] = []
-                index.forEachMatch(event.kv.key) { watcher in
-                    guard watcher.wants(event, at: revision) else { return }
-                    let stream = watcher.stream
+                func touch(_ stream: HubStream) {
                     if stream.sharedRevision != revision {
                         stream.sharedRevision = revision
                         touched.append(stream)
                     }
+                }
+                func collect(_ watcher: Watcher) {
+                    guard watcher.wants(event, at: revision) else { return }
+                    let stream = watcher.stream
+                    touch(stream)
                     // Set for those the budget parks too: a parked watcher gets no progress notification, and
                     // catching up sends it events again before it is synced.
                     watcher.sentSinceTick = true
@@ -218,6 +221,26 @@ public final class WatchHub: @unchecked Sendable {
                         stream.sharedWithPrevKV.append(watcher.id)
                     } else {
                         stream.sharedPlain.append(watcher.id)
+                    }
+                }
+                index.forEachMatchingBucket(event.kv.key, single: collect) { list in
+                    if let groups = list.streamGroups {
+                        // Every member takes every event as it is: queue the cached groups, not each member.
+                        for group in groups {
+                            touch(group.stream)
+                            group.stream.sharedPlain.append(contentsOf: group.plain)
+                            group.stream.sharedWithPrevKV.append(contentsOf: group.withPrevKV)
+                        }
+                        return
+                    }
+                    var uniform = true
+                    for watcher in list.members {
+                        collect(watcher)
+                        if uniform && !watcher.takesEveryEvent(from: revision) { uniform = false }
+                    }
+                    if uniform {
+                        list.publishesSinceChange += 1
+                        if list.publishesSinceChange >= 2 { list.streamGroups = Self.streamGroups(of: list) }
                     }
                 }
                 for stream in touched {
@@ -258,6 +281,26 @@ public final class WatchHub: @unchecked Sendable {
             }
             for stream in progressWaiters.values { answerProgressIfReady(stream) }
         }
+    }
+
+    /// The members of `list` grouped by stream, each group in member order.
+    private static func streamGroups(of list: WatcherList) -> [StreamGroup] {
+        var groups: [StreamGroup] = []
+        var positions: [ObjectIdentifier: Int] = [:]
+        for watcher in list.members {
+            let stream = watcher.stream
+            let position = positions[ObjectIdentifier(stream)] ?? {
+                groups.append(StreamGroup(stream: stream))
+                positions[ObjectIdentifier(stream)] = groups.count - 1
+                return groups.count - 1
+            }()
+            if watcher.wantsPrevKV {
+                groups[position].withPrevKV.append(watcher.id)
+            } else {
+                groups[position].plain.append(watcher.id)
+            }
+        }
+        return groups
     }
 
     /// Queues the one event of `entry` for the watchers `ids` (synced, all of `stream`, in match order) as one

@@ -78,9 +78,22 @@ final class WatcherIndex {
 
     /// Calls `body` for every watcher whose range holds `key`.
     func forEachMatch(_ key: [UInt8], _ body: (Watcher) -> Void) {
+        forEachMatchingBucket(key, single: body) { list in
+            for watcher in list.members { body(watcher) }
+        }
+    }
+
+    /// The bucket of several single-key watchers of `key`, if it has one.
+    func list(for key: [UInt8]) -> WatcherList? {
+        if case .many(let list) = single[key] { list } else { nil }
+    }
+
+    /// Calls `list` for each bucket of several watchers whose key or range holds `key`, and `single` for a lone
+    /// single-key watcher of `key`.
+    func forEachMatchingBucket(_ key: [UInt8], single lone: (Watcher) -> Void, list: (WatcherList) -> Void) {
         switch single[key] {
-        case .one(let watcher): body(watcher)
-        case .many(let list): for watcher in list.members { body(watcher) }
+        case .one(let watcher): lone(watcher)
+        case .many(let bucket): list(bucket)
         case nil: break
         }
         guard !ranges.isEmpty else { return }
@@ -96,8 +109,8 @@ final class WatcherIndex {
         while index >= 0 {
             let entry = sorted[index]
             if let maxEnd = entry.maxEnd, !KeyOrder.less(key, maxEnd) { break }  // nothing at or before reaches key
-            if entry.range.contains(key), let list = ranges[entry.range] {
-                for watcher in list.members { body(watcher) }
+            if entry.range.contains(key), let bucket = ranges[entry.range] {
+                list(bucket)
             }
             index -= 1
         }
@@ -128,6 +141,13 @@ final class WatcherIndex {
 /// position here. Guarded by the hub lock.
 final class WatcherList {
     private(set) var members: [Watcher]
+    /// The members grouped by stream, when every member takes every event as it is: what the hub's publish queues
+    /// for a revision's one event without visiting each member. Built by the hub once the membership has stayed the
+    /// same over a publish; dropped by every change of membership.
+    var streamGroups: [StreamGroup]?
+    /// Publishes that visited every member since the membership last changed (the hub builds `streamGroups` on the
+    /// second: a list whose watchers are parked and resumed all the time never pays for building them).
+    var publishesSinceChange: UInt8 = 0
 
     init(_ first: Watcher) {
         first.slot = 0
@@ -137,6 +157,12 @@ final class WatcherList {
     func append(_ watcher: Watcher) {
         watcher.slot = Int32(members.count)
         members.append(watcher)
+        membershipChanged()
+    }
+
+    private func membershipChanged() {
+        streamGroups = nil
+        publishesSinceChange = 0
     }
 
     func contains(_ watcher: Watcher) -> Bool {
@@ -152,5 +178,14 @@ final class WatcherList {
             members[slot] = last
             last.slot = Int32(slot)
         }
+        membershipChanged()
     }
+}
+
+/// The members of a ``WatcherList`` on one stream, by ID, without and with prev_kv: for a single-event revision
+/// they get one shared response each, whichever the event.
+struct StreamGroup {
+    let stream: HubStream
+    var plain: [Int64] = []
+    var withPrevKV: [Int64] = []
 }

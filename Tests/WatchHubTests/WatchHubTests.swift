@@ -211,6 +211,56 @@ struct WatchHubTests {
         #expect(all == [0, 1, 2, 3], "every watcher gets revision 4 exactly once")
     }
 
+    @Test("cached per-stream groups of a key's watchers follow every create, cancel and filter")
+    func cachedStreamGroups() throws {
+        let h = try HubHarness()
+        let a = h.watchHub.openStream(sink: RecordingSink())
+        let b = h.watchHub.openStream(sink: RecordingSink())
+        h.watchHub.watch(a, "k")  // a0
+        h.watchHub.watch(a, "k") { $0.prevKV = true }  // a1
+        h.watchHub.watch(b, "k")  // b0
+        h.watchHub.watch(b, "a", end: "z")  // b1: a range holding k
+        _ = try h.watchHub.drainAll(a)
+        _ = try h.watchHub.drainAll(b)
+        func received(_ stream: HubStream) throws -> [String] {
+            try h.watchHub.drainAll(stream).map(\.description).sorted()
+        }
+        // Revisions 2 and 3 visit every watcher; from 4 on the groups built at 3 are used.
+        for i in 0..<3 { _ = try h.put("k=\(i)") }
+        #expect(try received(a) == (2...4).flatMap { revision in
+            ["events(0 @\(revision) [\"PUT k \(revision)=\(revision - 2)\"])",
+             "events(1 @\(revision) [\"PUT k \(revision)=\(revision - 2)\(revision > 2 ? " prev=\(revision - 3)" : "")\"])"]
+        }.sorted())
+        #expect(try received(b).count == 6)
+        let list = try #require(h.watchHub.index.list(for: Array("k".utf8)))
+        #expect(list.streamGroups?.count == 2, "built once the membership held over a publish")
+        // A new watcher and a cancel: the groups are rebuilt and include exactly the current members.
+        h.watchHub.watch(a, "k")  // a2
+        h.watchHub.cancel(on: b, watchID: 0)
+        #expect(list.streamGroups == nil)
+        _ = try h.watchHub.drainAll(a)
+        _ = try h.watchHub.drainAll(b)
+        for i in 3..<6 { _ = try h.put("k=\(i)") }  // 5, 6 visit every member; 7 uses the rebuilt groups
+        #expect(list.streamGroups != nil)
+        // A filtered watcher makes the key's members differ: every member is visited again.
+        h.watchHub.watch(b, "k") { $0.noPut = true }  // b2
+        var onB = try h.watchHub.drainAll(b)
+        _ = try h.put("k=6")  // 8
+        _ = try h.delete("k")  // 9
+        #expect(list.streamGroups == nil)
+        let onA = try h.watchHub.drainAll(a)
+        onB += try h.watchHub.drainAll(b)
+        func revisions(_ responses: [Received], _ id: Int64) -> [Int64] {
+            responses.compactMap { if case .events(id, let revision, _) = $0 { revision } else { nil } }
+        }
+        #expect(revisions(onA, 0) == [5, 6, 7, 8, 9])
+        #expect(revisions(onA, 1) == [5, 6, 7, 8, 9])
+        #expect(revisions(onA, 2) == [5, 6, 7, 8, 9])
+        #expect(revisions(onB, 0) == [], "canceled")
+        #expect(revisions(onB, 1) == [5, 6, 7, 8, 9])
+        #expect(revisions(onB, 2) == [9], "NOPUT: the delete only")
+    }
+
     @Test("on a backed-up stream a watcher's new events join its waiting response, never past another response")
     func backlogMerges() throws {
         var configuration = WatchHubConfiguration()
