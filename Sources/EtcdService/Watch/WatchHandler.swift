@@ -165,12 +165,18 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
             var eventsLength = 0
             for event in events { eventsLength += event.count }
             let common = shell.count + eventsLength
+            // A revision's one event (the usual case) is written without walking the events array per response.
+            let only = events.count == 1 ? events[0] : nil
             stream.send(count: watchIDs.count) { index in
                 common + WatchResponse.watchIDFieldSize(watchIDs[index])
             } body: { index, message in
                 message.write(shell)
                 WatchResponse.writeWatchIDField(watchIDs[index]) { message.write(byte: $0) }
-                for event in events { message.write(event) }
+                if let only {
+                    message.write(only)
+                } else {
+                    for event in events { message.write(event) }
+                }
             }
         }
     }

@@ -9,30 +9,37 @@ import NIOCore
 /// inside the reserved space (a write past it traps).
 public struct MessageWriter: ~Copyable {
     /// The reserved space; valid only while the framer's closure runs.
-    private let space: UnsafeMutableRawBufferPointer
+    @usableFromInline let space: UnsafeMutableRawBufferPointer
     /// Bytes written so far.
-    public private(set) var written = 0
+    @usableFromInline var offset = 0
 
     init(space: UnsafeMutableRawBufferPointer) {
         self.space = space
     }
 
+    /// Bytes written so far.
+    public var written: Int { offset }
+
+    // The writes are inlinable: a response is written a few bytes at a time, from another module.
+
     /// Appends `bytes`.
+    @inlinable
     public mutating func write(_ bytes: [UInt8]) {
-        precondition(bytes.count <= space.count - written, "a message body wrote past its length")
+        precondition(bytes.count <= space.count - offset, "a message body wrote past its length")
         bytes.withUnsafeBytes { source in
             if let base = source.baseAddress, let target = space.baseAddress {
-                (target + written).copyMemory(from: base, byteCount: source.count)
+                (target + offset).copyMemory(from: base, byteCount: source.count)
             }
         }
-        written += bytes.count
+        offset += bytes.count
     }
 
     /// Appends one byte.
+    @inlinable
     public mutating func write(byte: UInt8) {
-        precondition(written < space.count, "a message body wrote past its length")
-        space[written] = byte
-        written += 1
+        precondition(offset < space.count, "a message body wrote past its length")
+        space[offset] = byte
+        offset += 1
     }
 }
 
