@@ -2,6 +2,7 @@
 directory, many times. Every acknowledged write must be there after each restart, no transaction may be half
 applied, the revision sequence has no holes, and a watcher resuming from its last seen revision + 1 continues
 without gap or duplicate."""
+import os
 import random
 import signal
 import threading
@@ -99,12 +100,13 @@ def verify(protos, address, acked, watch_state):
 
 
 def test_kill_and_restart_loses_no_acknowledged_write(protos):
-    rng = random.Random(7)
+    # Fixed for the suite; DURABILITY_SEED and DURABILITY_CYCLES make longer soak runs of the same check.
+    rng = random.Random(int(os.environ.get("DURABILITY_SEED", "7")))
     server = VigilProcess()
     data_dir = server.data_dir
     acked = Acked()
     watch_state = {"last": 1}
-    cycles = 8
+    cycles = int(os.environ.get("DURABILITY_CYCLES", "8"))
     try:
         for cycle in range(cycles):
             stop = threading.Event()
