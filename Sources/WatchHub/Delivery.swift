@@ -14,7 +14,9 @@ public enum Delivery: Sendable {
     /// fragments.
     case events(watchID: Int64, revision: Int64, events: [[UInt8]], fragmentable: Bool)
     /// The same events for several watchers of the stream, one response each, in `watchIDs` order: what a revision
-    /// gives the many watchers of one key, queued once instead of once per watcher. Never fragmented (one event).
+    /// gives the many watchers of one key, queued once instead of once per watcher; on a backed-up stream later
+    /// revisions join it (at most the catch-up batch size). Never fragmented: watchers that asked for fragments get
+    /// `.events` of their own.
     case shared(watchIDs: [Int64], revision: Int64, events: [[UInt8]])
 
     /// The bytes this delivery will take, roughly, for the stream's budget.

@@ -97,9 +97,34 @@ public final class HubStream {
     }
 
     private func append(_ delivery: Delivery) {
+        // Only a shared delivery queued on a backed-up stream takes later revisions (see `mergeShared`).
+        sharedTailSize = nil
+        if case .shared(_, _, let events) = delivery, isMerging { sharedTailSize = Delivery.eventsSize(events) }
         pending.append(delivery)
         pendingBytes += delivery.estimatedSize
         pendingResponses += delivery.responseCount
+    }
+
+    /// The size of each response of the last queued delivery, when that is a `.shared` one queued while the stream
+    /// was backed up; nil otherwise.
+    private var sharedTailSize: Int?
+
+    /// While the stream is backed up, merges `events` of `revision` for `watchIDs` into the last queued delivery if
+    /// that is a `.shared` one for exactly these watchers, not yet taken, and each response stays within
+    /// `mergeMaxBytes`: each watcher's response then carries consecutive revisions, as for a per-watcher merge,
+    /// and nothing is queued after it, so no order changes. Returns false when it did not merge.
+    func mergeShared(watchIDs: [Int64], revision: Int64, events: [[UInt8]]) -> Bool {
+        guard isMerging, pendingHead < pending.count, let size = sharedTailSize else { return false }
+        let last = pending.count - 1
+        guard case .shared(let queuedIDs, _, var merged) = pending[last], queuedIDs == watchIDs else { return false }
+        let added = events.reduce(0) { $0 + $1.count }
+        guard size + added <= mergeMaxBytes else { return false }
+        pending[last] = .progress(watchID: 0, revision: 0)  // drop its reference: append in place
+        merged.append(contentsOf: events)
+        pending[last] = .shared(watchIDs: queuedIDs, revision: revision, events: merged)
+        sharedTailSize = size + added
+        pendingBytes += watchIDs.count * added
+        return true
     }
 
     func take(max: Int) -> [Delivery] {

@@ -212,6 +212,12 @@ public final class WatchHub: @unchecked Sendable {
                 }
                 func collect(_ watcher: Watcher) {
                     guard watcher.wants(event, at: revision) else { return }
+                    if watcher.wantsFragments {
+                        // On its own: a shared response may grow by merging, and is never fragmented.
+                        let bytes = entry.allBytes(prevKV: watcher.wantsPrevKV, encoder: encoder)
+                        if !offer(bytes, at: revision, to: watcher) { parked.append(watcher) }
+                        return
+                    }
                     let stream = watcher.stream
                     touch(stream)
                     // Set for those the budget parks too: a parked watcher gets no progress notification, and
@@ -305,22 +311,28 @@ public final class WatchHub: @unchecked Sendable {
 
     /// Queues the one event of `entry` for the watchers `ids` (synced, all of `stream`, in match order) as one
     /// `.shared` delivery, as far as the stream's budget allows; the watchers that do not fit go to `parked`,
-    /// exactly as if each had been offered on its own. While the stream merges per watcher, each is offered on its
-    /// own. Lock held.
+    /// exactly as if each had been offered on its own. While the stream is backed up, the revision joins the same
+    /// watchers' waiting shared delivery instead (`HubStream.mergeShared`). Lock held.
     private func offerShared(
         _ entry: RevisionEntry, prevKV: Bool, to ids: [Int64], on stream: HubStream, parking parked: inout [Watcher]
     ) {
         guard !ids.isEmpty else { return }
         let bytes = entry.allBytes(prevKV: prevKV, encoder: encoder)
-        if ids.count == 1 || stream.isMerging {
-            for id in ids {
-                guard let watcher = stream.watchers[id] else { continue }
-                if !offer(bytes, at: entry.revision, to: watcher) { parked.append(watcher) }
+        if ids.count == 1 {
+            if let watcher = stream.watchers[ids[0]], !offer(bytes, at: entry.revision, to: watcher) {
+                parked.append(watcher)
             }
             return
         }
-        // Offered one by one, the first fits an empty queue whatever its size; after that each needs room.
         let size = Delivery.eventsSize(bytes)
+        // A backed-up stream: the same watchers' waiting shared response takes this revision too.
+        if stream.pendingBytes + ids.count * (size - Delivery.eventsSize([])) <= configuration.streamBudgetBytes,
+            stream.mergeShared(watchIDs: ids, revision: entry.revision, events: bytes)
+        {
+            wake(stream)
+            return
+        }
+        // Offered one by one, the first fits an empty queue whatever its size; after that each needs room.
         let room = configuration.streamBudgetBytes - stream.pendingBytes
         let admitted = Swift.min(ids.count, Swift.max(room / size, stream.hasPending ? 0 : 1))
         if admitted == ids.count {

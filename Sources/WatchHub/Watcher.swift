@@ -91,11 +91,12 @@ public final class Watcher {
         set { if newValue { flags |= Self.sentSinceTickBit } else { flags &= ~Self.sentSinceTickBit } }
     }
 
-    /// Whether, from `revision` on, it takes every event of its range as it is, with nothing to note per event: no
-    /// filter, no progress notifications (which need `sentSinceTick`), and its start revision reached. Such
-    /// watchers can be served from a list's cached ``StreamGroup``s.
+    /// Whether, from `revision` on, it takes every event of its range as it is, in shared responses, with nothing
+    /// to note per event: no filter, no fragments, no progress notifications (which need `sentSinceTick`), and its
+    /// start revision reached. Such watchers can be served from a list's cached ``StreamGroup``s.
     func takesEveryEvent(from revision: Int64) -> Bool {
-        revision >= startRevision && flags & (Self.noPutBit | Self.noDeleteBit | Self.progressNotifyBit) == 0
+        revision >= startRevision
+            && flags & (Self.noPutBit | Self.noDeleteBit | Self.fragmentBit | Self.progressNotifyBit) == 0
     }
 
     /// Whether this watcher wants `event` (its range was matched already): filters and the start revision.

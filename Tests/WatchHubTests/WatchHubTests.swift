@@ -261,6 +261,42 @@ struct WatchHubTests {
         #expect(revisions(onB, 2) == [9], "NOPUT: the delete only")
     }
 
+    @Test("on a backed-up stream a revision joins the same watchers' waiting shared response; fragmenting ones stay apart")
+    func sharedMerges() throws {
+        var configuration = WatchHubConfiguration()
+        configuration.mergeBacklog = 3
+        configuration.catchUpBatchBytes = 32 + 3 * 10  // three ten-byte events per merged response
+        let h = try HubHarness(configuration: configuration)
+        let plain = h.watchHub.openStream(sink: RecordingSink())
+        let mixed = h.watchHub.openStream(sink: RecordingSink())
+        for _ in 0..<3 { h.watchHub.watch(plain, "k") }  // 0, 1, 2
+        for _ in 0..<2 { h.watchHub.watch(mixed, "k") }  // 0, 1
+        h.watchHub.watch(mixed, "k") { $0.fragment = true }  // 2
+        _ = try h.watchHub.drainAll(plain)
+        _ = try h.watchHub.drainAll(mixed)
+        for i in 0..<5 { _ = try h.put("k=\(i)") }  // revisions 2...6, nothing drained
+        func shape(_ deliveries: [Delivery]) -> [String] {
+            deliveries.map { delivery in
+                switch delivery {
+                case .shared(let ids, let revision, let events): "shared \(ids) @\(revision) x\(events.count)"
+                case .events(let id, let revision, let events, let fragmentable):
+                    "events \(id) @\(revision) x\(events.count)\(fragmentable ? " fragmentable" : "")"
+                default: "\(delivery)"
+                }
+            }
+        }
+        #expect(shape(h.watchHub.take(from: plain, max: 100)) == [
+            // Revision 2 finds no backlog and is not merged into; from 3 on the stream is backed up: 3, 4 and 5
+            // share one response per watcher (the size limit, header at the last), 6 starts the next.
+            "shared [0, 1, 2] @2 x1", "shared [0, 1, 2] @5 x3", "shared [0, 1, 2] @6 x1",
+        ])
+        // The fragmenting watcher gets every revision on its own, fragmentable; with its responses queued between
+        // theirs, the others' shared responses are not merged into (only the last queued delivery ever is).
+        #expect(shape(h.watchHub.take(from: mixed, max: 100)) == (2...6).flatMap { revision in
+            ["events 2 @\(revision) x1 fragmentable", "shared [0, 1] @\(revision) x1"]
+        })
+    }
+
     @Test("on a backed-up stream a watcher's new events join its waiting response, never past another response")
     func backlogMerges() throws {
         var configuration = WatchHubConfiguration()
