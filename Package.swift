@@ -49,7 +49,11 @@ let package = Package(
         // Watchers, their matching index, catch-up and delivery queues; above MVCC, below the services.
         .target(
             name: "WatchHub",
-            dependencies: ["MVCC", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: [
+                "MVCC",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: hotPath
         ),
         // Swift values for the wire messages and their protobuf-c codecs.
@@ -105,7 +109,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WatchHubTests",
-            dependencies: ["WatchHub", "MVCC"]
+            dependencies: ["WatchHub", "MVCC", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "PersistenceTests",

@@ -1,4 +1,5 @@
 public import MVCC
+import NIOCore
 
 /// Catch-up responses already built, for watchers that catch up over the same revisions and want the same events.
 ///
@@ -21,7 +22,7 @@ struct CatchUpBatchCache {
     /// One built batch: the matching events of revisions `from` through `through`, their `events` fields laid end
     /// to end in `pieces` (each piece the joined events of consecutive revisions; none when nothing matched).
     struct Batch {
-        var pieces: [[UInt8]] = []
+        var pieces: [ByteBuffer] = []
         var through: Int64
         /// The bytes of all pieces.
         var size = 0

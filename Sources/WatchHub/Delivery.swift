@@ -1,4 +1,5 @@
 public import MVCC
+public import NIOCore
 
 /// One response a stream must send, in the order the hub queued it. Event bytes are shared, pre-encoded `events`
 /// fields of `WatchResponse` (see the hub's `EventEncoder`).
@@ -19,11 +20,18 @@ public enum Delivery: Sendable {
     /// `.events` of their own.
     case shared(watchIDs: [Int64], revision: Int64, events: [[UInt8]])
 
+    /// A catch-up response for one watcher whose events are `pieces`, each the joined `events` fields of
+    /// consecutive revisions, built once and shared by every watcher that catches up over the same revisions:
+    /// buffers the transport sends as they are, without copying them per watcher. Never fragmented (watchers that
+    /// asked for fragments are caught up with `.events`).
+    case batch(watchID: Int64, revision: Int64, pieces: [ByteBuffer])
+
     /// The bytes this delivery will take, roughly, for the stream's budget.
     var estimatedSize: Int {
         switch self {
         case .events(_, _, let events, _): Self.eventsSize(events)
         case .shared(let watchIDs, _, let events): watchIDs.count * Self.eventsSize(events)
+        case .batch(_, _, let pieces): 32 + pieces.reduce(0) { $0 + $1.readableBytes }
         default: 48
         }
     }

@@ -88,7 +88,7 @@ public final class HubStream {
                 return
             }
             mergeSlots[id] = (pending.count, delivery.estimatedSize)
-        case .events(let id, _, _, true):
+        case .events(let id, _, _, true), .batch(let id, _, _):
             mergeSlots[id] = nil
         default:
             mergeSlots.removeAll(keepingCapacity: true)

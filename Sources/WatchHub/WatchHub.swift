@@ -1,5 +1,6 @@
 public import MVCC
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// Every watcher of the server, on every stream, and the machinery that feeds them (etcd's `watchable_store`).
 ///
@@ -467,6 +468,8 @@ public final class WatchHub: @unchecked Sendable {
         let shareable = !watcher.wantsFragments && next >= watcher.startRevision
         let key = CatchUpBatchCache.Key(range: watcher.range, from: next, wants: watcher.eventChoice)
         var batch = (shareable ? catchUpBatches[key] : nil) ?? CatchUpBatchCache.Batch(through: next - 1)
+        // The events of an unshared batch, one array per event (fragmenting needs their bounds).
+        var ownEvents: [[UInt8]] = []
         if batch.size < configuration.catchUpBatchBytes && batch.through < coveredThrough {
             // Build (or, from a shared batch the head has since outrun, extend) the batch from the entries after it.
             var bytes: [[UInt8]] = []
@@ -483,20 +486,22 @@ public final class WatchHub: @unchecked Sendable {
             batch.size += added
             batch.through = through
             if shareable {
-                var joined: [UInt8] = []
-                joined.reserveCapacity(added)
-                for piece in bytes { joined.append(contentsOf: piece) }
-                if !joined.isEmpty { batch.pieces.append(joined) }
+                // Joined once into a buffer the transport sends as it is to every watcher that reuses the batch.
+                var joined = Self.allocator.buffer(capacity: added)
+                for piece in bytes { joined.writeBytes(piece) }
+                if joined.readableBytes > 0 { batch.pieces.append(joined) }
                 catchUpBatches.insert(batch, for: key)
             } else {
-                batch.pieces = bytes
+                ownEvents = bytes
             }
         }
-        let pieces = batch.pieces
         let through = batch.through
         let stream = watcher.stream
-        if !pieces.isEmpty {
-            stream.enqueue(.events(watchID: watcher.id, revision: head, events: pieces, fragmentable: watcher.wantsFragments))
+        if shareable && !batch.pieces.isEmpty {
+            stream.enqueue(.batch(watchID: watcher.id, revision: head, pieces: batch.pieces))
+            watcher.sentSinceTick = true
+        } else if !shareable && !ownEvents.isEmpty {
+            stream.enqueue(.events(watchID: watcher.id, revision: head, events: ownEvents, fragmentable: watcher.wantsFragments))
             watcher.sentSinceTick = true
         }
         if through >= head {
@@ -506,6 +511,9 @@ public final class WatchHub: @unchecked Sendable {
         }
         wake(stream)
     }
+
+    /// Allocates the shared catch-up buffers.
+    private static let allocator = ByteBufferAllocator()
 
     /// Lock held.
     private func promote(_ watcher: Watcher) {

@@ -1,5 +1,6 @@
 import MVCC
 import NIOConcurrencyHelpers
+import NIOCore
 @testable import WatchHub
 
 /// A store and a hub wired as the service wires them, with a readable event encoding, for tests without sockets.
@@ -125,6 +126,8 @@ extension WatchHub {
                 return [.events(id, revision: revision, texts(events))]
             case .shared(let ids, let revision, let events):
                 return ids.map { .events($0, revision: revision, texts(events)) }
+            case .batch(let id, let revision, let pieces):
+                return [.events(id, revision: revision, texts(pieces.map { Array($0.readableBytesView) }))]
             }
         }
     }

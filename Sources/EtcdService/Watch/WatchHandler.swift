@@ -157,6 +157,17 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
                 }
                 send(shell: cachedHeader!.bytes, watchID: watchID, events[...], on: stream)
             }
+        case .batch(let watchID, let revision, let pieces):
+            // The shell and watch ID are written; the shared pieces follow as they are, not copied.
+            if cachedHeader?.revision != revision {
+                cachedHeader = (revision, WatchResponse(header: identity.header(revision: revision)).protobufBytes())
+            }
+            let shell = cachedHeader!.bytes
+            stream.send(headLength: shell.count + WatchResponse.watchIDFieldSize(watchID), attachments: pieces) {
+                message in
+                message.write(shell)
+                WatchResponse.writeWatchIDField(watchID) { message.write(byte: $0) }
+            }
         case .shared(let watchIDs, let revision, let events):
             if cachedHeader?.revision != revision {
                 cachedHeader = (revision, WatchResponse(header: identity.header(revision: revision)).protobufBytes())

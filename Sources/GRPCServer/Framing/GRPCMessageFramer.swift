@@ -14,4 +14,12 @@ public enum GRPCMessageFramer {
     static func write(length: Int, into buffer: inout ByteBuffer, body: (inout MessageWriter) -> Void) {
         buffer.writeGRPCMessage(length: length, body: body)
     }
+
+    /// Appends the prefix of a message of `declared` bytes of which `body` writes the first `length` (exactly);
+    /// the caller queues the rest right after.
+    static func write(
+        length: Int, declaring declared: Int, into buffer: inout ByteBuffer, body: (inout MessageWriter) -> Void
+    ) {
+        buffer.writeGRPCMessage(length: length, declaring: declared, body: body)
+    }
 }

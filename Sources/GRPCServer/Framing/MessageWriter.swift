@@ -45,15 +45,18 @@ public struct MessageWriter: ~Copyable {
 
 extension ByteBuffer {
     /// Appends gRPC's 5-byte prefix of an uncompressed `length`-byte message, then the message, which `body`
-    /// writes into space reserved for exactly `length` bytes (writing fewer or more traps).
-    mutating func writeGRPCMessage(length: Int, body: (inout MessageWriter) -> Void) {
+    /// writes into space reserved for exactly `length` bytes (writing fewer or more traps). With `declared`, the
+    /// prefix announces that many bytes, of which `body` writes the first `length`; the caller appends the rest.
+    mutating func writeGRPCMessage(length: Int, declaring declared: Int? = nil, body: (inout MessageWriter) -> Void) {
         let framed = length + 5
+        let declared = declared ?? length
+        precondition(declared >= length)
         writeWithUnsafeMutableBytes(minimumWritableBytes: framed) { space in
             space[0] = 0  // not compressed
-            space[1] = UInt8(truncatingIfNeeded: length >> 24)
-            space[2] = UInt8(truncatingIfNeeded: length >> 16)
-            space[3] = UInt8(truncatingIfNeeded: length >> 8)
-            space[4] = UInt8(truncatingIfNeeded: length)
+            space[1] = UInt8(truncatingIfNeeded: declared >> 24)
+            space[2] = UInt8(truncatingIfNeeded: declared >> 16)
+            space[3] = UInt8(truncatingIfNeeded: declared >> 8)
+            space[4] = UInt8(truncatingIfNeeded: declared)
             var writer = MessageWriter(space: UnsafeMutableRawBufferPointer(rebasing: space[5..<framed]))
             body(&writer)
             precondition(writer.written == length, "a gRPC message body wrote other than its length")

@@ -37,6 +37,9 @@ public struct OutboundQueue {
 
     /// Smallest chunk allocated for framed messages: small messages share chunks instead of a buffer each.
     public static let chunkCapacity = 32 * 1024
+    /// A chunk at least this large is never copied into a frame with others: it is sliced (and, being a DATA
+    /// payload above `NghttpSession`'s copy threshold, written to the socket as its own buffer).
+    static let sliceThreshold = 4096
 
     /// Frames one message of `length` bytes, which `body` writes, at the end of the queue (gRPC's 5-byte prefix,
     /// uncompressed). Small messages are written into the newest chunk while it has room and no DATA frame has been
@@ -59,6 +62,27 @@ public struct OutboundQueue {
             tail = chunk
         }
         queuedBytes += framed
+        if queuedBytes > highWatermark { overHigh = true }
+    }
+
+    /// Frames one message made of `headLength` bytes, which `body` writes, followed by `attachments` as they are:
+    /// shared buffers (a catch-up batch sent to many watchers) are queued as chunks of their own and reach the
+    /// socket without being copied into this queue.
+    public mutating func appendMessage(
+        headLength: Int, attachments: [ByteBuffer], allocator: ByteBufferAllocator, body: (inout MessageWriter) -> Void
+    ) {
+        var attached = 0
+        for attachment in attachments { attached += attachment.readableBytes }
+        let framedHead = headLength + 5
+        if tail == nil || tail!.writableBytes < framedHead {
+            // The head alone: the attachments follow it, so nothing else would be written into this chunk.
+            sealTail()
+            tail = allocator.buffer(capacity: framedHead)
+        }
+        GRPCMessageFramer.write(length: headLength, declaring: headLength + attached, into: &tail!, body: body)
+        sealTail()
+        for attachment in attachments where attachment.readableBytes > 0 { chunks.append(attachment) }
+        queuedBytes += framedHead + attached
         if queuedBytes > highWatermark { overHigh = true }
     }
 
@@ -86,14 +110,20 @@ public struct OutboundQueue {
         guard !isEmpty else { return nil }
         sealTail()
         var out: ByteBuffer
-        if var first = chunks.first, first.readableBytes >= maxLength || chunks.count == 1 {
-            // Common case: one chunk satisfies the frame; slice instead of copying.
+        if var first = chunks.first,
+            first.readableBytes >= maxLength || first.readableBytes >= Self.sliceThreshold || chunks.count == 1
+                || chunks[chunks.index(after: chunks.startIndex)].readableBytes >= Self.sliceThreshold
+        {
+            // One chunk satisfies the frame, or it or the next is large enough to go out as a frame of its own
+            // (an attachment): slice instead of copying.
             let take = min(maxLength, first.readableBytes)
             out = first.readSlice(length: take)!
             if first.readableBytes == 0 { chunks.removeFirst() } else { chunks[chunks.startIndex] = first }
         } else {
             out = allocator.buffer(capacity: min(maxLength, queuedBytes))
             while out.readableBytes < maxLength, var chunk = chunks.first {
+                // A large chunk is left to be sliced by the next pull rather than copied here.
+                if chunk.readableBytes >= Self.sliceThreshold && out.readableBytes > 0 { break }
                 let take = min(maxLength - out.readableBytes, chunk.readableBytes)
                 var slice = chunk.readSlice(length: take)!
                 out.writeBuffer(&slice)

@@ -28,6 +28,26 @@ struct OutboundQueueTests {
         }
     }
 
+    @Test("a message with attachments: one prefix for head and attachments, large attachments sliced, not copied")
+    func attachments() {
+        var queue = OutboundQueue(highWatermark: 1 << 20, lowWatermark: 0)
+        let large = ByteBuffer(bytes: Array(repeating: 9, count: 10_000))
+        let small = ByteBuffer(bytes: [8, 8])
+        queue.appendMessage([1], allocator: allocator)
+        queue.appendMessage(headLength: 2, attachments: [large, small], allocator: allocator) { message in
+            message.write([2, 3])
+        }
+        queue.appendMessage([4], allocator: allocator)
+        #expect(queue.queuedBytes == 6 + (7 + 10_002) + 6)
+        var pulls: [ByteBuffer] = []
+        while let pull = queue.pull(maxLength: 16_384, allocator: allocator) { pulls.append(pull.bytes) }
+        // The small chunks before the large attachment go out as one frame; the attachment is sliced into frames
+        // of its own (frame boundaries at its start), and what follows it is coalesced again.
+        #expect(pulls.map(\.readableBytes) == [6 + 7, 10_000, 2 + 6])
+        let bytes = pulls.flatMap { Array($0.readableBytesView) }
+        #expect(bytes == frame([1]) + [0, 0, 0, 0x27, 0x14, 2, 3] + Array(repeating: 9, count: 10_000) + [8, 8] + frame([4]))
+    }
+
     @Test("pulls never exceed the frame size and preserve byte order across chunks")
     func pullsRespectMaxLength() {
         var queue = OutboundQueue(highWatermark: 1 << 20, lowWatermark: 0)
