@@ -19,9 +19,11 @@ import (
 // h2Watchers drives watchers over Watch streams spoken directly in HTTP/2 (prior knowledge, as gRPC over
 // plaintext) instead of through grpc-go. grpc-go 1.33 copies every received DATA payload twice and zeroes a fresh
 // buffer per message; at millions of events per second that made the load generator, not the server, the limit of
-// the fan-out scenarios. Here one goroutine per connection reads large chunks from the socket, parses frames in
-// place and walks each gRPC message where it lies (copying only messages split across frames). Requests are the
-// generated etcdserverpb messages; responses are checked exactly as with grpc-go streams (watchSummary, accept).
+// the fan-out scenarios. Here, per connection, a reader goroutine reads large chunks from the socket, parses frames
+// in place and cuts out each gRPC message (copying only bytes that must outlive the read buffer), and a checker
+// goroutine walks and checks them, a read's worth at a time: two stages, as a client library would run its
+// transport and its application apart. Requests are the generated etcdserverpb messages; responses are checked
+// exactly as with grpc-go streams (watchSummary, accept).
 type h2Watchers struct {
 	conns      []*h2Conn
 	perWatcher int
@@ -50,17 +52,40 @@ type h2Conn struct {
 	initialWindow int64
 	streamWindows map[uint32]int64
 
-	// Receive state, owned by the reader goroutine (filled before it starts, read-only in shape afterwards).
+	// The streams, filled before the goroutines start. A stream's framing state (pending, unacked) belongs to the
+	// reader, its watchers and summary to the checker.
 	streams map[uint32]*h2Stream
+	// Reader state: the header decoder, connection-level bytes consumed and not yet granted back, the batch being
+	// cut from the current read.
 	hdec    *hpack.Decoder
-	// responses counts the event-carrying responses received (read once the group is done).
+	unacked int64
+	batch   *messageBatch
+	// batches carries cut messages from the reader to the checker; spare returns their buffers for reuse.
+	batches chan *messageBatch
+	spare   chan []byte
+	// Checker state: event-carrying responses received (read once the group is done), put send times
+	// (fanout-latency), and the creation count.
 	responses int64
-	// now is when the bytes being handled were read; sendTimes parses put send times (fanout-latency).
-	now       time.Time
 	sendTimes *sendTimeCache
-	unacked   int64 // connection-level bytes consumed and not yet granted back
 	created   chan error
 	toCreate  int64
+}
+
+// messageBatch is the gRPC messages cut from one socket read, for the checker.
+type messageBatch struct {
+	// at is when the read returned: the arrival time of every message in the batch.
+	at       time.Time
+	messages []cutMessage
+	// arena holds copies of messages that lay within the read buffer; owned holds stream buffers whose messages
+	// were assembled across frames and handed over whole. Both go back to `spare` once checked.
+	arena []byte
+	owned [][]byte
+}
+
+// cutMessage is one message of a batch: its stream and its bytes, in the batch's arena or an owned buffer.
+type cutMessage struct {
+	stream *h2Stream
+	bytes  []byte
 }
 
 // h2Stream is one Watch stream's receive state: its partial message, its watchers by ID.
@@ -85,7 +110,7 @@ const (
 // watchers on key round-robin over the streams, and waits until each is created. Every watcher must then receive
 // perWatcher events.
 func openH2Watchers(conns int, key string, perWatcher int, timed bool) (*h2Watchers, error) {
-	g := &h2Watchers{perWatcher: perWatcher, timed: timed, done: make(chan struct{}), failed: make(chan error, conns),
+	g := &h2Watchers{perWatcher: perWatcher, timed: timed, done: make(chan struct{}), failed: make(chan error, 2*conns),
 		remaining: int64(*watchers)}
 	perStream := make([]int, *streams)
 	for i := 0; i < *watchers; i++ {
@@ -110,6 +135,7 @@ func openH2Watchers(conns int, key string, perWatcher int, timed bool) (*h2Watch
 	}
 	for _, hc := range g.conns {
 		go hc.readLoop()
+		go hc.checkLoop()
 		for _, st := range hc.streams {
 			var body []byte
 			for i := 0; i < st.expected; i++ {
@@ -149,7 +175,8 @@ func dialH2(g *h2Watchers, counts []int) (*h2Conn, error) {
 		return nil, err
 	}
 	hc := &h2Conn{group: g, conn: conn, connWindow: 65535, initialWindow: 65535, sendTimes: &sendTimeCache{},
-		streamWindows: map[uint32]int64{}, streams: map[uint32]*h2Stream{}, created: make(chan error, 1)}
+		streamWindows: map[uint32]int64{}, streams: map[uint32]*h2Stream{}, created: make(chan error, 1),
+		batches: make(chan *messageBatch, 8), spare: make(chan []byte, 64)}
 	hc.sendable = sync.NewCond(&hc.wmu)
 	hc.bw = bufio.NewWriterSize(conn, 64<<10)
 	hc.framer = http2.NewFramer(hc.bw, nil)
@@ -230,6 +257,7 @@ func (hc *h2Conn) write(op func(*http2.Framer) error) error {
 // or closes.
 func (hc *h2Conn) readLoop() {
 	err := hc.read()
+	close(hc.batches)
 	hc.wmu.Lock()
 	hc.connWindow = 1 << 62 // wake any sender for good: the connection is done
 	hc.sendable.Broadcast()
@@ -259,7 +287,7 @@ func (hc *h2Conn) read() error {
 			return err
 		}
 		end += n
-		hc.now = time.Now()
+		hc.batch = &messageBatch{at: time.Now(), arena: hc.buffer(64 << 10)}
 		for end-start >= 9 {
 			length := int(buf[start])<<16 | int(buf[start+1])<<8 | int(buf[start+2])
 			if end-start < 9+length {
@@ -272,6 +300,58 @@ func (hc *h2Conn) read() error {
 			if err := hc.frame(kind, flags, id, payload); err != nil {
 				return err
 			}
+		}
+		if len(hc.batch.messages) > 0 {
+			hc.batches <- hc.batch
+		} else {
+			hc.recycle(hc.batch.arena)
+		}
+		hc.batch = nil
+	}
+}
+
+// buffer returns an empty buffer of at least `capacity` bytes, reused if the checker returned one that large (a
+// buffer too small would be grown, and its bytes copied, again and again while a message accumulates).
+func (hc *h2Conn) buffer(capacity int) []byte {
+	for tries := 0; tries < 4; tries++ {
+		select {
+		case b := <-hc.spare:
+			if cap(b) >= capacity {
+				return b[:0]
+			}
+		default:
+			return make([]byte, 0, capacity)
+		}
+	}
+	return make([]byte, 0, capacity)
+}
+
+// recycle offers b for reuse.
+func (hc *h2Conn) recycle(b []byte) {
+	if cap(b) == 0 {
+		return
+	}
+	select {
+	case hc.spare <- b:
+	default:
+	}
+}
+
+// checkLoop checks the reader's batches in order until the reader stops or a check fails.
+func (hc *h2Conn) checkLoop() {
+	for batch := range hc.batches {
+		for _, m := range batch.messages {
+			if err := hc.message(m.stream, m.bytes, batch.at); err != nil {
+				hc.group.failed <- err
+				hc.conn.Close()
+				for range hc.batches {
+				}
+				return
+			}
+		}
+		hc.recycle(batch.arena)
+		for _, b := range batch.owned {
+			hc.recycle(b)
 		}
 	}
 }
@@ -395,46 +475,59 @@ func (hc *h2Conn) grant(st *h2Stream, consumed int64) error {
 	})
 }
 
-// feed takes a DATA payload of st and handles every gRPC message it completes. Messages wholly inside payload are
-// read where they lie; a message's start without its end is kept in st.pending until the rest arrives.
+// feed takes a DATA payload of st and cuts out every gRPC message it completes for the checker. A message wholly
+// inside payload is copied into the batch's arena (the read buffer is reused); a message's start without its end
+// is kept in st.pending, and once complete the pending buffer is handed to the checker whole, not copied.
 func (hc *h2Conn) feed(st *h2Stream, payload []byte) error {
 	if len(st.pending) > 0 {
 		st.pending = append(st.pending, payload...)
-		rest, err := hc.messages(st, st.pending)
-		if err != nil {
+		complete, err := completeMessages(st.pending)
+		if err != nil || complete == 0 {
 			return err
 		}
-		st.pending = st.pending[:copy(st.pending, rest)]
+		owned := st.pending
+		for b := owned[:complete]; len(b) > 0; {
+			n := int(binary.BigEndian.Uint32(b[1:5]))
+			hc.batch.messages = append(hc.batch.messages, cutMessage{st, b[5 : 5+n]})
+			b = b[5+n:]
+		}
+		hc.batch.owned = append(hc.batch.owned, owned)
+		st.pending = append(hc.buffer(cap(owned)), owned[complete:]...)
 		return nil
 	}
-	rest, err := hc.messages(st, payload)
+	complete, err := completeMessages(payload)
 	if err != nil {
 		return err
 	}
-	st.pending = append(st.pending, rest...)
+	for b := payload[:complete]; len(b) > 0; {
+		n := int(binary.BigEndian.Uint32(b[1:5]))
+		offset := len(hc.batch.arena)
+		hc.batch.arena = append(hc.batch.arena, b[5:5+n]...)
+		hc.batch.messages = append(hc.batch.messages, cutMessage{st, hc.batch.arena[offset : offset+n : offset+n]})
+		b = b[5+n:]
+	}
+	st.pending = append(st.pending, payload[complete:]...)
 	return nil
 }
 
-// messages handles each complete gRPC message at the front of b and returns what is left.
-func (hc *h2Conn) messages(st *h2Stream, b []byte) ([]byte, error) {
-	for len(b) >= 5 {
-		if b[0] != 0 {
-			return nil, errors.New("compressed message")
+// completeMessages returns how many bytes at the front of b are complete gRPC messages.
+func completeMessages(b []byte) (int, error) {
+	complete := 0
+	for len(b)-complete >= 5 {
+		if b[complete] != 0 {
+			return 0, errors.New("compressed message")
 		}
-		n := int(binary.BigEndian.Uint32(b[1:5]))
-		if len(b) < 5+n {
+		n := int(binary.BigEndian.Uint32(b[complete+1 : complete+5]))
+		if len(b)-complete < 5+n {
 			break
 		}
-		if err := hc.message(st, b[5:5+n]); err != nil {
-			return nil, err
-		}
-		b = b[5+n:]
+		complete += 5 + n
 	}
-	return b, nil
+	return complete, nil
 }
 
-// message checks one WatchResponse of st.
-func (hc *h2Conn) message(st *h2Stream, b []byte) error {
+// message checks one WatchResponse of st that arrived at `at` (the checker goroutine).
+func (hc *h2Conn) message(st *h2Stream, b []byte, at time.Time) error {
 	resp := &st.summary
 	if err := summarize(b, resp); err != nil {
 		return fmt.Errorf("stream %d: %v", st.id, err)
@@ -465,7 +558,7 @@ func (hc *h2Conn) message(st *h2Stream, b []byte) error {
 	if hc.group.timed {
 		sendTimes = hc.sendTimes
 	}
-	finished, err := w.accept(resp, hc.group.perWatcher, sendTimes, hc.now)
+	finished, err := w.accept(resp, hc.group.perWatcher, sendTimes, at)
 	if err != nil {
 		return err
 	}
