@@ -46,8 +46,8 @@ public final class HubStream {
 
     var hasPending: Bool { pendingHead < pending.count }
 
-    /// Whether new events responses are merged per watcher (see `enqueue`); while they are, the hub queues each
-    /// watcher's response on its own instead of one `.shared` delivery for many.
+    /// Whether the stream is backed up, so that new events join waiting responses (see `enqueue` and
+    /// `mergeShared`).
     var isMerging: Bool { !mergeSlots.isEmpty || pendingResponses >= mergeBacklog }
 
     /// The revision whose matching watchers `sharedPlain`/`sharedWithPrevKV` are collecting (hub's publish only).
@@ -110,15 +110,16 @@ public final class HubStream {
     private var sharedTailSize: Int?
 
     /// While the stream is backed up, merges `events` of `revision` for `watchIDs` into the last queued delivery if
-    /// that is a `.shared` one for exactly these watchers, not yet taken, and each response stays within
-    /// `mergeMaxBytes`: each watcher's response then carries consecutive revisions, as for a per-watcher merge,
-    /// and nothing is queued after it, so no order changes. Returns false when it did not merge.
-    func mergeShared(watchIDs: [Int64], revision: Int64, events: [[UInt8]]) -> Bool {
+    /// that is a `.shared` one for exactly these watchers, not yet taken, each response stays within
+    /// `mergeMaxBytes` and the queue within `budget` bytes: each watcher's response then carries consecutive
+    /// revisions, as for a per-watcher merge, and nothing is queued after it, so no order changes. Returns false
+    /// when it did not merge.
+    func mergeShared(watchIDs: [Int64], revision: Int64, events: [[UInt8]], within budget: Int) -> Bool {
         guard isMerging, pendingHead < pending.count, let size = sharedTailSize else { return false }
         let last = pending.count - 1
         guard case .shared(let queuedIDs, _, var merged) = pending[last], queuedIDs == watchIDs else { return false }
         let added = events.reduce(0) { $0 + $1.count }
-        guard size + added <= mergeMaxBytes else { return false }
+        guard size + added <= mergeMaxBytes, pendingBytes + watchIDs.count * added <= budget else { return false }
         pending[last] = .progress(watchID: 0, revision: 0)  // drop its reference: append in place
         merged.append(contentsOf: events)
         pending[last] = .shared(watchIDs: queuedIDs, revision: revision, events: merged)

@@ -216,7 +216,7 @@ public final class WatchHub: @unchecked Sendable {
                     if watcher.wantsFragments {
                         // On its own: a shared response may grow by merging, and is never fragmented.
                         let bytes = entry.allBytes(prevKV: watcher.wantsPrevKV, encoder: encoder)
-                        if !offer(bytes, at: revision, to: watcher) { parked.append(watcher) }
+                        offer(bytes, at: revision, to: watcher, parking: &parked)
                         return
                     }
                     let stream = watcher.stream
@@ -277,7 +277,7 @@ public final class WatchHub: @unchecked Sendable {
                     let bytes = positions.count == events.count
                         ? entry.allBytes(prevKV: watcher.wantsPrevKV, encoder: encoder)
                         : positions.map { entry.bytes($0, prevKV: watcher.wantsPrevKV, encoder: encoder) }
-                    if !offer(bytes, at: revision, to: watcher) { parked.append(watcher) }
+                    offer(bytes, at: revision, to: watcher, parking: &parked)
                 }
             }
             for watcher in parked {
@@ -320,20 +320,18 @@ public final class WatchHub: @unchecked Sendable {
         guard !ids.isEmpty else { return }
         let bytes = entry.allBytes(prevKV: prevKV, encoder: encoder)
         if ids.count == 1 {
-            if let watcher = stream.watchers[ids[0]], !offer(bytes, at: entry.revision, to: watcher) {
-                parked.append(watcher)
-            }
+            if let watcher = stream.watchers[ids[0]] { offer(bytes, at: entry.revision, to: watcher, parking: &parked) }
             return
         }
-        let size = Delivery.eventsSize(bytes)
         // A backed-up stream: the same watchers' waiting shared response takes this revision too.
-        if stream.pendingBytes + ids.count * (size - Delivery.eventsSize([])) <= configuration.streamBudgetBytes,
-            stream.mergeShared(watchIDs: ids, revision: entry.revision, events: bytes)
+        if stream.mergeShared(
+            watchIDs: ids, revision: entry.revision, events: bytes, within: configuration.streamBudgetBytes)
         {
             wake(stream)
             return
         }
         // Offered one by one, the first fits an empty queue whatever its size; after that each needs room.
+        let size = Delivery.eventsSize(bytes)
         let room = configuration.streamBudgetBytes - stream.pendingBytes
         let admitted = Swift.min(ids.count, Swift.max(room / size, stream.hasPending ? 0 : 1))
         if admitted == ids.count {
@@ -351,19 +349,21 @@ public final class WatchHub: @unchecked Sendable {
         wake(stream)
     }
 
-    /// Queues a synced watcher's events of `revision` on its stream, unless the stream is over its budget (then
-    /// returns false and the caller parks the watcher). Lock held.
-    private func offer(_ events: [[UInt8]], at revision: Int64, to watcher: Watcher) -> Bool {
+    /// Queues a synced watcher's events of `revision` on its stream, unless the stream is over its budget: then
+    /// the watcher goes to `parked` (taken out of the index once matching is done). Lock held.
+    private func offer(
+        _ events: [[UInt8]], at revision: Int64, to watcher: Watcher, parking parked: inout [Watcher]
+    ) {
         let stream = watcher.stream
         let delivery = Delivery.events(
             watchID: watcher.id, revision: revision, events: events, fragmentable: watcher.wantsFragments)
         defer { wake(stream) }
         if stream.pendingBytes + delivery.estimatedSize > configuration.streamBudgetBytes && stream.hasPending {
-            return false
+            parked.append(watcher)
+            return
         }
         stream.enqueue(delivery)
         watcher.sentSinceTick = true
-        return true
     }
 
     /// The store compacted at `revision`: watchers still needing anything older are canceled with it.

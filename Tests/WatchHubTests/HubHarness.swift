@@ -31,6 +31,13 @@ final class HubHarness: @unchecked Sendable {
         }
     }
 
+    /// A harness whose hub runs with the defaults as `configure` adjusts them.
+    convenience init(_ configure: (inout WatchHubConfiguration) -> Void) throws {
+        var configuration = WatchHubConfiguration()
+        configure(&configuration)
+        try self.init(configuration: configuration)
+    }
+
     init(configuration: WatchHubConfiguration = WatchHubConfiguration()) throws {
         store = try KVStore()
         let hub = WatchHub(

@@ -147,11 +147,11 @@ struct WatchHubTests {
 
     @Test("a stream that stops reading stays within its budget, loses nothing, and catches up when it reads again")
     func slowConsumer() throws {
-        var configuration = WatchHubConfiguration()
-        configuration.streamBudgetBytes = 256
-        configuration.catchUpBatchBytes = 64
-        configuration.logMaxEntries = 10
-        let h = try HubHarness(configuration: configuration)
+        let h = try HubHarness {
+            $0.streamBudgetBytes = 256
+            $0.catchUpBatchBytes = 64
+            $0.logMaxEntries = 10
+        }
         let slow = h.watchHub.openStream(sink: RecordingSink())
         let fast = h.watchHub.openStream(sink: RecordingSink())
         h.watchHub.watch(slow, "k")
@@ -172,10 +172,10 @@ struct WatchHubTests {
 
     @Test("the watchers of one key on a stream share one queued delivery; those past the budget park and catch up")
     func sharedDelivery() throws {
-        var configuration = WatchHubConfiguration()
-        // Room for two responses of one ten-byte event (32 + 10 bytes each) on a stream with nothing queued.
-        configuration.streamBudgetBytes = 2 * 42 + 41
-        let h = try HubHarness(configuration: configuration)
+        let h = try HubHarness {
+            // Room for two responses of one ten-byte event (32 + 10 bytes each) on a stream with nothing queued.
+            $0.streamBudgetBytes = 2 * 42 + 41
+        }
         let stream = h.watchHub.openStream(sink: RecordingSink())
         let other = h.watchHub.openStream(sink: RecordingSink())
         try h.put("k=0")  // 2
@@ -263,10 +263,10 @@ struct WatchHubTests {
 
     @Test("on a backed-up stream a revision joins the same watchers' waiting shared response; fragmenting ones stay apart")
     func sharedMerges() throws {
-        var configuration = WatchHubConfiguration()
-        configuration.mergeBacklog = 3
-        configuration.catchUpBatchBytes = 32 + 3 * 10  // three ten-byte events per merged response
-        let h = try HubHarness(configuration: configuration)
+        let h = try HubHarness {
+            $0.mergeBacklog = 3
+            $0.catchUpBatchBytes = 32 + 3 * 10  // three ten-byte events per merged response
+        }
         let plain = h.watchHub.openStream(sink: RecordingSink())
         let mixed = h.watchHub.openStream(sink: RecordingSink())
         for _ in 0..<3 { h.watchHub.watch(plain, "k") }  // 0, 1, 2
@@ -299,10 +299,10 @@ struct WatchHubTests {
 
     @Test("on a backed-up stream a watcher's new events join its waiting response, never past another response")
     func backlogMerges() throws {
-        var configuration = WatchHubConfiguration()
-        configuration.mergeBacklog = 2
-        configuration.catchUpBatchBytes = 32 + 3 * 10  // three ten-byte events per merged response
-        let h = try HubHarness(configuration: configuration)
+        let h = try HubHarness {
+            $0.mergeBacklog = 2
+            $0.catchUpBatchBytes = 32 + 3 * 10  // three ten-byte events per merged response
+        }
         let stream = h.watchHub.openStream(sink: RecordingSink())
         h.watchHub.watch(stream, "k")
         h.watchHub.watch(stream, "k", end: "l")
@@ -325,9 +325,9 @@ struct WatchHubTests {
 
     @Test("merging resumes after a partial drain without moving a watcher's events before its earlier ones")
     func mergeAfterPartialDrain() throws {
-        var configuration = WatchHubConfiguration()
-        configuration.mergeBacklog = 3
-        let h = try HubHarness(configuration: configuration)
+        let h = try HubHarness {
+            $0.mergeBacklog = 3
+        }
         let stream = h.watchHub.openStream(sink: RecordingSink())
         h.watchHub.watch(stream, "k")
         h.watchHub.watch(stream, "k", end: "l")
@@ -346,11 +346,11 @@ struct WatchHubTests {
 
     @Test("watchers of one key parked together catch up from shared batches, each with exactly its own events")
     func sharedCatchUp() throws {
-        var configuration = WatchHubConfiguration()
-        configuration.streamBudgetBytes = 256
-        configuration.catchUpBatchBytes = 100
-        configuration.logMaxEntries = 20
-        let h = try HubHarness(configuration: configuration)
+        let h = try HubHarness {
+            $0.streamBudgetBytes = 256
+            $0.catchUpBatchBytes = 100
+            $0.logMaxEntries = 20
+        }
         let slow = h.watchHub.openStream(sink: RecordingSink())
         let other = h.watchHub.openStream(sink: RecordingSink())
         h.watchHub.watch(slow, "k")  // 0
@@ -395,9 +395,9 @@ struct WatchHubTests {
 
     @Test("compaction overtaking a parked watcher cancels it with the compaction revision; caught-up ones go on")
     func compactionCancelsLaggard() throws {
-        var configuration = WatchHubConfiguration()
-        configuration.streamBudgetBytes = 64
-        let h = try HubHarness(configuration: configuration)
+        let h = try HubHarness {
+            $0.streamBudgetBytes = 64
+        }
         let slow = h.watchHub.openStream(sink: RecordingSink())
         h.watchHub.watch(slow, "k")
         h.watchHub.watch(slow, "other")

@@ -112,10 +112,7 @@ const (
 func openH2Watchers(conns int, key string, perWatcher int, timed bool) (*h2Watchers, error) {
 	g := &h2Watchers{perWatcher: perWatcher, timed: timed, done: make(chan struct{}), failed: make(chan error, 2*conns),
 		remaining: int64(*watchers)}
-	perStream := make([]int, *streams)
-	for i := 0; i < *watchers; i++ {
-		perStream[i%*streams]++
-	}
+	perStream := watchersPerStream()
 	for c := 0; c < conns; c++ {
 		var counts []int
 		for s := c; s < *streams; s += conns {

@@ -48,10 +48,7 @@ func openRawWatchers(conns []*grpc.ClientConn, key string) (*rawWatchers, error)
 		rw.streams = append(rw.streams, stream)
 		rw.watchers = append(rw.watchers, map[int64]*rawWatcher{})
 	}
-	perStream := make([]int, *streams)
-	for i := 0; i < *watchers; i++ {
-		perStream[i%*streams]++
-	}
+	perStream := watchersPerStream()
 	errs := make(chan error, *streams)
 	for s, stream := range rw.streams {
 		go func(s int, stream pb.Watch_WatchClient) {
@@ -235,4 +232,13 @@ type watchGroup interface {
 	responseCount() int64
 	each(visit func(*rawWatcher))
 	close()
+}
+
+// watchersPerStream spreads `*watchers` round-robin over `*streams` streams: how many each stream creates.
+func watchersPerStream() []int {
+	perStream := make([]int, *streams)
+	for i := 0; i < *watchers; i++ {
+		perStream[i%*streams]++
+	}
+	return perStream
 }

@@ -151,38 +151,24 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
                 let shell = WatchResponse(header: identity.header(revision: revision), watchID: watchID)
                 sendFragments(shell: shell, events: events, on: stream)
             } else {
-                // The header is the same for every watcher of a revision: encode it once, add the watch ID.
-                if cachedHeader?.revision != revision {
-                    cachedHeader = (revision, WatchResponse(header: identity.header(revision: revision)).protobufBytes())
-                }
-                send(shell: cachedHeader!.bytes, watchID: watchID, events[...], on: stream)
+                send(shell: shell(at: revision), watchID: watchID, events[...], on: stream)
             }
         case .batch(let watchID, let revision, let pieces):
             // The shell and watch ID are written; the shared pieces follow as they are, not copied.
-            if cachedHeader?.revision != revision {
-                cachedHeader = (revision, WatchResponse(header: identity.header(revision: revision)).protobufBytes())
-            }
-            let shell = cachedHeader!.bytes
-            stream.send(headLength: shell.count + WatchResponse.watchIDFieldSize(watchID), attachments: pieces) {
-                message in
-                message.write(shell)
-                WatchResponse.writeWatchIDField(watchID) { message.write(byte: $0) }
+            let shell = shell(at: revision)
+            stream.send(headLength: Self.headLength(shell, watchID), attachments: pieces) { message in
+                Self.writeHead(shell, watchID, into: &message)
             }
         case .shared(let watchIDs, let revision, let events):
-            if cachedHeader?.revision != revision {
-                cachedHeader = (revision, WatchResponse(header: identity.header(revision: revision)).protobufBytes())
-            }
-            let shell = cachedHeader!.bytes
+            let shell = shell(at: revision)
             var eventsLength = 0
             for event in events { eventsLength += event.count }
-            let common = shell.count + eventsLength
             // A revision's one event (the usual case) is written without walking the events array per response.
             let only = events.count == 1 ? events[0] : nil
             stream.send(count: watchIDs.count) { index in
-                common + WatchResponse.watchIDFieldSize(watchIDs[index])
+                Self.headLength(shell, watchIDs[index]) + eventsLength
             } body: { index, message in
-                message.write(shell)
-                WatchResponse.writeWatchIDField(watchIDs[index]) { message.write(byte: $0) }
+                Self.writeHead(shell, watchIDs[index], into: &message)
                 if let only {
                     message.write(only)
                 } else {
@@ -190,6 +176,26 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// The encoded response shell of `revision` (its header), the same for every watcher of a revision: encoded
+    /// once, each response adds its watch ID.
+    private func shell(at revision: Int64) -> [UInt8] {
+        if cachedHeader?.revision != revision {
+            cachedHeader = (revision, WatchResponse(header: identity.header(revision: revision)).protobufBytes())
+        }
+        return cachedHeader!.bytes
+    }
+
+    /// The size of a response's shell and watch ID field.
+    private static func headLength(_ shell: [UInt8], _ watchID: Int64) -> Int {
+        shell.count + WatchResponse.watchIDFieldSize(watchID)
+    }
+
+    /// Writes a response's shell and watch ID field (the events follow).
+    private static func writeHead(_ shell: [UInt8], _ watchID: Int64, into message: inout MessageWriter) {
+        message.write(shell)
+        WatchResponse.writeWatchIDField(watchID) { message.write(byte: $0) }
     }
 
     /// etcd's `sendFragments`: when the whole response would reach the threshold, send the events in pieces, each
@@ -224,11 +230,10 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
     private func send(
         shell: [UInt8], watchID: Int64 = 0, _ events: ArraySlice<[UInt8]>, on stream: GRPCServerStream
     ) {
-        var length = shell.count + WatchResponse.watchIDFieldSize(watchID)
+        var length = Self.headLength(shell, watchID)
         for event in events { length += event.count }
         stream.send(length: length) { message in
-            message.write(shell)
-            WatchResponse.writeWatchIDField(watchID) { message.write(byte: $0) }
+            Self.writeHead(shell, watchID, into: &message)
             for event in events { message.write(event) }
         }
     }

@@ -10,15 +10,10 @@ public enum GRPCMessageFramer {
     }
 
     /// Appends the prefix of an uncompressed `length`-byte message to `buffer`, then the message, which `body`
-    /// writes: exactly `length` bytes, or the frame would be corrupt (checked).
-    static func write(length: Int, into buffer: inout ByteBuffer, body: (inout MessageWriter) -> Void) {
-        buffer.writeGRPCMessage(length: length, body: body)
-    }
-
-    /// Appends the prefix of a message of `declared` bytes of which `body` writes the first `length` (exactly);
-    /// the caller queues the rest right after.
+    /// writes: exactly `length` bytes, or the frame would be corrupt (checked). With `declared`, the prefix announces
+    /// that many bytes, of which `body` writes the first `length`; the caller queues the rest right after.
     static func write(
-        length: Int, declaring declared: Int, into buffer: inout ByteBuffer, body: (inout MessageWriter) -> Void
+        length: Int, declaring declared: Int? = nil, into buffer: inout ByteBuffer, body: (inout MessageWriter) -> Void
     ) {
         buffer.writeGRPCMessage(length: length, declaring: declared, body: body)
     }

@@ -74,21 +74,31 @@ public final class GRPCServerStream {
     /// writes. For a producer with many messages at once (a revision's events for many watchers): the call's state,
     /// the connection and the flush are dealt with once rather than per message. Dropped if the call has ended.
     public func send(count: Int, length: (Int) -> Int, body: (Int, inout MessageWriter) -> Void) {
-        eventLoop.preconditionInEventLoop()
         guard count > 0 else { return }
+        queueMessages { outbound, allocator in
+            for index in 0..<count {
+                outbound.appendMessage(length: length(index), allocator: allocator) { body(index, &$0) }
+            }
+        }
+    }
+
+    /// Sends one response message: `headLength` bytes that `body` writes, then `attachments` as they are, queued
+    /// without a copy (large shared buffers, such as a catch-up batch many watchers receive). Dropped if the call
+    /// has ended.
+    public func send(headLength: Int, attachments: [ByteBuffer], body: (inout MessageWriter) -> Void) {
+        queueMessages { outbound, allocator in
+            outbound.appendMessage(headLength: headLength, attachments: attachments, allocator: allocator, body: body)
+        }
+    }
+
+    /// Every send: unless the call has ended, `append` queues the messages; the response headers go first if none
+    /// went yet, a deferred DATA source resumes, and a flush is scheduled.
+    private func queueMessages(_ append: (inout OutboundQueue, ByteBufferAllocator) -> Void) {
+        eventLoop.preconditionInEventLoop()
         let action = state.sendMessage()
         if action == .drop { return }
         let connection = self.connection
-        let allocator = connection.allocator
-        for index in 0..<count {
-            outbound.appendMessage(length: length(index), allocator: allocator) { body(index, &$0) }
-        }
-        started(action, on: connection)
-    }
-
-    /// After messages were queued: the response headers go first if none went yet, a deferred DATA source resumes,
-    /// and a flush is scheduled.
-    private func started(_ action: GRPCStreamStateMachine.OnSendMessage, on connection: GRPCConnectionHandler) {
+        append(&outbound, connection.allocator)
         if action == .sendHeadersAndQueue {
             connection.session.submitResponse(
                 streamID: id, headers: [HeaderField(":status", "200"), HeaderField("content-type", "application/grpc")])
@@ -96,19 +106,6 @@ public final class GRPCServerStream {
             resumeIfDeferred()
         }
         connection.scheduleFlush()
-    }
-
-    /// Sends one response message: `headLength` bytes that `body` writes, then `attachments` as they are, queued
-    /// without a copy (large shared buffers, such as a catch-up batch many watchers receive). Dropped if the call
-    /// has ended.
-    public func send(headLength: Int, attachments: [ByteBuffer], body: (inout MessageWriter) -> Void) {
-        eventLoop.preconditionInEventLoop()
-        let action = state.sendMessage()
-        if action == .drop { return }
-        let connection = self.connection
-        outbound.appendMessage(
-            headLength: headLength, attachments: attachments, allocator: connection.allocator, body: body)
-        started(action, on: connection)
     }
 
     /// Writes the messages sent so far (with whatever else the connection has queued) now rather than at the end

@@ -37,9 +37,9 @@ public struct OutboundQueue {
 
     /// Smallest chunk allocated for framed messages: small messages share chunks instead of a buffer each.
     public static let chunkCapacity = 32 * 1024
-    /// A chunk at least this large is never copied into a frame with others: it is sliced (and, being a DATA
-    /// payload above `NghttpSession`'s copy threshold, written to the socket as its own buffer).
-    static let sliceThreshold = 4096
+    /// A chunk at least this large is never copied into a frame with others: it is sliced, and so reaches the socket
+    /// as its own buffer (the size from which `NghttpSession` no longer copies a DATA payload).
+    static let sliceThreshold = NghttpSession.smallPayload
 
     /// Frames one message of `length` bytes, which `body` writes, at the end of the queue (gRPC's 5-byte prefix,
     /// uncompressed). Small messages are written into the newest chunk while it has room and no DATA frame has been
@@ -61,8 +61,7 @@ public struct OutboundQueue {
             GRPCMessageFramer.write(length: length, into: &chunk, body: body)
             tail = chunk
         }
-        queuedBytes += framed
-        if queuedBytes > highWatermark { overHigh = true }
+        queued(framed)
     }
 
     /// Frames one message made of `headLength` bytes, which `body` writes, followed by `attachments` as they are:
@@ -82,7 +81,12 @@ public struct OutboundQueue {
         GRPCMessageFramer.write(length: headLength, declaring: headLength + attached, into: &tail!, body: body)
         sealTail()
         for attachment in attachments where attachment.readableBytes > 0 { chunks.append(attachment) }
-        queuedBytes += framedHead + attached
+        queued(framedHead + attached)
+    }
+
+    /// Counts `bytes` more queued, noting when the queue goes above its high watermark.
+    private mutating func queued(_ bytes: Int) {
+        queuedBytes += bytes
         if queuedBytes > highWatermark { overHigh = true }
     }
 
