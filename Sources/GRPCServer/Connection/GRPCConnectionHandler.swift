@@ -5,7 +5,7 @@ public import NIOCore
 /// ``NghttpSession``; its events create, feed and close ``GRPCServerStream``s; its output goes back to the socket.
 ///
 /// Output is batched: every frame nghttp2 has ready is collected into one buffer and written with one flush per
-/// event-loop turn (at `channelReadComplete`, or once from a task scheduled by the first send of a turn), at most
+/// event-loop turn, from a task scheduled at `channelReadComplete` or by the first send of a turn, at most
 /// ``GRPCServerConfiguration/maxWriteBatchBytes`` at a time. While the socket is not writable nothing more is pulled
 /// from nghttp2, so a peer that stops reading pushes back on the streams' queues and from there on their producers.
 ///
@@ -94,8 +94,12 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// The flush runs as a task, after the tasks queued while the read was handled: a write received in this read
+    /// leads its sync from such a task (the store's group commit), so its reply leaves in the same write as
+    /// the frames nghttp2 queued for the read itself (SETTINGS and PING acknowledgements, window updates) — one
+    /// socket write, and one wake-up of the peer, per request instead of two.
     public func channelReadComplete(context: ChannelHandlerContext) {
-        flushNow()
+        scheduleFlush()
         context.fireChannelReadComplete()
     }
 
