@@ -180,3 +180,14 @@ def run_client(script, *args, timeout=120):
                             timeout=timeout, env=env)
     assert result.returncode == 0, f"{script} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
+
+
+@pytest.fixture(scope="session")
+def go_env(tmp_path_factory):
+    """Environment for building with Debian's Go and etcd sources offline; one build cache for the whole run."""
+    import shutil
+    if shutil.which("go") is None or not os.path.isdir("/usr/share/gocode/src/go.etcd.io/etcd/clientv3"):
+        pytest.skip("golang-go and golang-etcd-server-dev are not installed (make test installs them)")
+    home = tmp_path_factory.mktemp("go")
+    return dict(os.environ, GO111MODULE="off", GOPATH="/usr/share/gocode", GOFLAGS="",
+                GOCACHE=os.environ.get("GOCACHE", str(home / "cache")), HOME=os.environ.get("HOME", str(home)))

@@ -19,10 +19,10 @@ import (
 // h2Watchers drives watchers over Watch streams spoken directly in HTTP/2 (prior knowledge, as gRPC over
 // plaintext) instead of through grpc-go. grpc-go 1.33 copies every received DATA payload twice and zeroes a fresh
 // buffer per message; at millions of events per second that made the load generator, not the server, the limit of
-// the fan-out scenarios. Here, per connection, a reader goroutine reads large chunks from the socket, parses frames
-// in place and cuts out each gRPC message (copying only bytes that must outlive the read buffer), and a checker
-// goroutine walks and checks them, a read's worth at a time: two stages, as a client library would run its
-// transport and its application apart. Requests are the generated etcdserverpb messages; responses are checked
+// the fan-out scenarios. Here, per connection, a reader goroutine reads the socket into large chunks, parses frames
+// in place and cuts out each gRPC message as pieces of the chunks (no copy; see h2chunks.go), and a checker
+// goroutine checks them, a read's worth at a time, through an eventsMemo: two stages, as a client library would run
+// its transport and its application apart. Requests are the generated etcdserverpb messages; responses are checked
 // exactly as with grpc-go streams (watchSummary, accept).
 type h2Watchers struct {
 	conns      []*h2Conn
@@ -60,39 +60,34 @@ type h2Conn struct {
 	hdec    *hpack.Decoder
 	unacked int64
 	batch   *messageBatch
-	// batches carries cut messages from the reader to the checker; spare returns their buffers for reuse.
+	// batches carries cut messages from the reader to the checker; spare returns read chunks for reuse.
 	batches chan *messageBatch
-	spare   chan []byte
+	spare   chan *readChunk
 	// Checker state: event-carrying responses received (read once the group is done), put send times
 	// (fanout-latency), and the creation count.
 	responses int64
 	sendTimes *sendTimeCache
+	memo      eventsMemo
 	created   chan error
 	toCreate  int64
 }
 
-// messageBatch is the gRPC messages cut from one socket read, for the checker.
+// messageBatch is the gRPC messages completed by one socket read, for the checker.
 type messageBatch struct {
 	// at is when the read returned: the arrival time of every message in the batch.
 	at       time.Time
 	messages []cutMessage
-	// arena holds copies of messages that lay within the read buffer; owned holds stream buffers whose messages
-	// were assembled across frames and handed over whole. Both go back to `spare` once checked.
-	arena []byte
-	owned [][]byte
-}
-
-// cutMessage is one message of a batch: its stream and its bytes, in the batch's arena or an owned buffer.
-type cutMessage struct {
-	stream *h2Stream
-	bytes  []byte
 }
 
 // h2Stream is one Watch stream's receive state: its partial message, its watchers by ID.
 type h2Stream struct {
-	id      uint32
-	pending []byte
-	unacked int64
+	id uint32
+	// Reader state: the message prefix read so far, the body bytes still to come, the message being cut.
+	prefix    [5]byte
+	prefixLen int
+	need      int
+	cut       cutMessage
+	unacked   int64
 	// watchers holds the stream's watchers by ID: auto-assigned IDs count from 0 on every stream.
 	watchers []*rawWatcher
 	// expected is how many created responses this stream still waits for.
@@ -103,7 +98,6 @@ type h2Stream struct {
 const (
 	h2Window     = 16 << 20 // receive window granted per stream and per connection
 	h2GrantAfter = 4 << 20  // consumed bytes after which the window is topped up again
-	h2ReadChunk  = 1 << 20
 )
 
 // openH2Watchers opens `conns` connections, `*streams` Watch streams round-robin over them, and `*watchers`
@@ -173,7 +167,7 @@ func dialH2(g *h2Watchers, counts []int) (*h2Conn, error) {
 	}
 	hc := &h2Conn{group: g, conn: conn, connWindow: 65535, initialWindow: 65535, sendTimes: &sendTimeCache{},
 		streamWindows: map[uint32]int64{}, streams: map[uint32]*h2Stream{}, created: make(chan error, 1),
-		batches: make(chan *messageBatch, 8), spare: make(chan []byte, 64)}
+		batches: make(chan *messageBatch, 8), spare: make(chan *readChunk, 8)}
 	hc.sendable = sync.NewCond(&hc.wmu)
 	hc.bw = bufio.NewWriterSize(conn, 64<<10)
 	hc.framer = http2.NewFramer(hc.bw, nil)
@@ -269,14 +263,17 @@ func (hc *h2Conn) readLoop() {
 }
 
 func (hc *h2Conn) read() error {
-	buf := make([]byte, 4*h2ReadChunk)
+	chunk := hc.newChunk()
 	start, end := 0, 0
 	for {
-		if len(buf)-end < h2ReadChunk {
-			end = copy(buf, buf[start:end])
+		if len(chunk.buf)-end < readChunkMinRoom {
+			next := hc.newChunk()
+			end = copy(next.buf, chunk.buf[start:end])
 			start = 0
+			hc.release(chunk)
+			chunk = next
 		}
-		n, err := hc.conn.Read(buf[end:])
+		n, err := hc.conn.Read(chunk.buf[end:])
 		if err != nil {
 			if hc.finished() {
 				return nil
@@ -284,8 +281,9 @@ func (hc *h2Conn) read() error {
 			return err
 		}
 		end += n
-		hc.batch = &messageBatch{at: time.Now(), arena: hc.buffer(64 << 10)}
+		hc.batch = &messageBatch{at: time.Now()}
 		for end-start >= 9 {
+			buf := chunk.buf
 			length := int(buf[start])<<16 | int(buf[start+1])<<8 | int(buf[start+2])
 			if end-start < 9+length {
 				break
@@ -294,61 +292,31 @@ func (hc *h2Conn) read() error {
 			id := binary.BigEndian.Uint32(buf[start+5:]) & (1<<31 - 1)
 			payload := buf[start+9 : start+9+length]
 			start += 9 + length
-			if err := hc.frame(kind, flags, id, payload); err != nil {
+			if err := hc.frame(kind, flags, id, chunk, payload); err != nil {
 				return err
 			}
 		}
 		if len(hc.batch.messages) > 0 {
 			hc.batches <- hc.batch
-		} else {
-			hc.recycle(hc.batch.arena)
 		}
 		hc.batch = nil
-	}
-}
-
-// buffer returns an empty buffer of at least `capacity` bytes, reused if the checker returned one that large (a
-// buffer too small would be grown, and its bytes copied, again and again while a message accumulates).
-func (hc *h2Conn) buffer(capacity int) []byte {
-	for tries := 0; tries < 4; tries++ {
-		select {
-		case b := <-hc.spare:
-			if cap(b) >= capacity {
-				return b[:0]
-			}
-		default:
-			return make([]byte, 0, capacity)
-		}
-	}
-	return make([]byte, 0, capacity)
-}
-
-// recycle offers b for reuse.
-func (hc *h2Conn) recycle(b []byte) {
-	if cap(b) == 0 {
-		return
-	}
-	select {
-	case hc.spare <- b:
-	default:
 	}
 }
 
 // checkLoop checks the reader's batches in order until the reader stops or a check fails.
 func (hc *h2Conn) checkLoop() {
 	for batch := range hc.batches {
-		for _, m := range batch.messages {
-			if err := hc.message(m.stream, m.bytes, batch.at); err != nil {
+		for i := range batch.messages {
+			m := &batch.messages[i]
+			err := hc.message(m, batch.at)
+			hc.releaseMessage(m)
+			if err != nil {
 				hc.group.failed <- err
 				hc.conn.Close()
 				for range hc.batches {
 				}
 				return
 			}
-		}
-		hc.recycle(batch.arena)
-		for _, b := range batch.owned {
-			hc.recycle(b)
 		}
 	}
 }
@@ -362,8 +330,8 @@ func (hc *h2Conn) finished() bool {
 	}
 }
 
-// frame handles one frame; payload is valid only during the call.
-func (hc *h2Conn) frame(kind http2.FrameType, flags http2.Flags, id uint32, payload []byte) error {
+// frame handles one frame, whose payload lies in chunk.
+func (hc *h2Conn) frame(kind http2.FrameType, flags http2.Flags, id uint32, chunk *readChunk, payload []byte) error {
 	switch kind {
 	case http2.FrameData:
 		consumed := int64(len(payload))
@@ -377,7 +345,7 @@ func (hc *h2Conn) frame(kind http2.FrameType, flags http2.Flags, id uint32, payl
 		if st == nil {
 			return fmt.Errorf("DATA on unknown stream %d", id)
 		}
-		if err := hc.feed(st, payload); err != nil {
+		if err := hc.feed(st, chunk, payload); err != nil {
 			return err
 		}
 		if flags.Has(http2.FlagDataEndStream) {
@@ -472,61 +440,11 @@ func (hc *h2Conn) grant(st *h2Stream, consumed int64) error {
 	})
 }
 
-// feed takes a DATA payload of st and cuts out every gRPC message it completes for the checker. A message wholly
-// inside payload is copied into the batch's arena (the read buffer is reused); a message's start without its end
-// is kept in st.pending, and once complete the pending buffer is handed to the checker whole, not copied.
-func (hc *h2Conn) feed(st *h2Stream, payload []byte) error {
-	if len(st.pending) > 0 {
-		st.pending = append(st.pending, payload...)
-		complete, err := completeMessages(st.pending)
-		if err != nil || complete == 0 {
-			return err
-		}
-		owned := st.pending
-		for b := owned[:complete]; len(b) > 0; {
-			n := int(binary.BigEndian.Uint32(b[1:5]))
-			hc.batch.messages = append(hc.batch.messages, cutMessage{st, b[5 : 5+n]})
-			b = b[5+n:]
-		}
-		hc.batch.owned = append(hc.batch.owned, owned)
-		st.pending = append(hc.buffer(cap(owned)), owned[complete:]...)
-		return nil
-	}
-	complete, err := completeMessages(payload)
-	if err != nil {
-		return err
-	}
-	for b := payload[:complete]; len(b) > 0; {
-		n := int(binary.BigEndian.Uint32(b[1:5]))
-		offset := len(hc.batch.arena)
-		hc.batch.arena = append(hc.batch.arena, b[5:5+n]...)
-		hc.batch.messages = append(hc.batch.messages, cutMessage{st, hc.batch.arena[offset : offset+n : offset+n]})
-		b = b[5+n:]
-	}
-	st.pending = append(st.pending, payload[complete:]...)
-	return nil
-}
-
-// completeMessages returns how many bytes at the front of b are complete gRPC messages.
-func completeMessages(b []byte) (int, error) {
-	complete := 0
-	for len(b)-complete >= 5 {
-		if b[complete] != 0 {
-			return 0, errors.New("compressed message")
-		}
-		n := int(binary.BigEndian.Uint32(b[complete+1 : complete+5]))
-		if len(b)-complete < 5+n {
-			break
-		}
-		complete += 5 + n
-	}
-	return complete, nil
-}
-
 // message checks one WatchResponse of st that arrived at `at` (the checker goroutine).
-func (hc *h2Conn) message(st *h2Stream, b []byte, at time.Time) error {
+func (hc *h2Conn) message(m *cutMessage, at time.Time) error {
+	st := m.stream
 	resp := &st.summary
-	if err := summarize(b, resp); err != nil {
+	if err := hc.memo.summarizeMessage(m, resp); err != nil {
 		return fmt.Errorf("stream %d: %v", st.id, err)
 	}
 	if st.expected > 0 {

@@ -175,9 +175,32 @@ func (rw *rawWatchers) close() { rw.cancel() }
 // value is the put's send time in Unix nanoseconds and its delay is recorded. It reports whether the watcher now
 // has all `perWatcher` events.
 func (w *rawWatcher) accept(resp *watchSummary, perWatcher int, sendTimes *sendTimeCache, now time.Time) (bool, error) {
+	if resp.contiguous && sendTimes == nil && len(resp.revs) > 0 {
+		// Revisions known to run up by one: only the first must follow this watcher's last.
+		if first := resp.revs[0]; w.lastRev != 0 && first != w.lastRev+1 {
+			return false, fmt.Errorf("watch %d: revision %d after %d", resp.watchID, first, w.lastRev)
+		}
+		w.lastRev = resp.revs[len(resp.revs)-1]
+		w.events += len(resp.revs)
+	} else {
+		if err := w.acceptEach(resp, perWatcher, sendTimes, now); err != nil {
+			return false, err
+		}
+	}
+	if len(resp.revs) == 0 || w.events < perWatcher {
+		return false, nil
+	}
+	if w.events > perWatcher {
+		return false, fmt.Errorf("watch %d: %d events, expected %d", resp.watchID, w.events, perWatcher)
+	}
+	return true, nil
+}
+
+// acceptEach checks resp's events one by one: each must follow the one before.
+func (w *rawWatcher) acceptEach(resp *watchSummary, perWatcher int, sendTimes *sendTimeCache, now time.Time) error {
 	for i, rev := range resp.revs {
 		if w.lastRev != 0 && rev != w.lastRev+1 {
-			return false, fmt.Errorf("watch %d: revision %d after %d", resp.watchID, rev, w.lastRev)
+			return fmt.Errorf("watch %d: revision %d after %d", resp.watchID, rev, w.lastRev)
 		}
 		w.lastRev = rev
 		w.events++
@@ -188,13 +211,7 @@ func (w *rawWatcher) accept(resp *watchSummary, perWatcher int, sendTimes *sendT
 			w.latencies = append(w.latencies, now.Sub(sendTimes.at(rev, resp.values[i])))
 		}
 	}
-	if len(resp.revs) == 0 || w.events < perWatcher {
-		return false, nil
-	}
-	if w.events > perWatcher {
-		return false, fmt.Errorf("watch %d: %d events, expected %d", resp.watchID, w.events, perWatcher)
-	}
-	return true, nil
+	return nil
 }
 
 // sendTimeCache parses an event value holding a put's send time once per revision: every watcher receives the

@@ -39,6 +39,10 @@ type watchSummary struct {
 	canceled bool
 	revs     []int64
 	values   [][]byte
+	// contiguous says revs run up by one (set only by eventsMemo, which works it out once per distinct batch).
+	contiguous bool
+	// otherFields says fields other than events came after the first event.
+	otherFields bool
 }
 
 var errTruncated = errors.New("truncated protobuf")
@@ -107,20 +111,26 @@ func lengthDelimited(b []byte, i int) (int, int, error) {
 // 2; mvccpb.KeyValue: mod_revision 3, value 5), reusing s's slices.
 func summarize(b []byte, s *watchSummary) error {
 	*s = watchSummary{revs: s.revs[:0], values: s.values[:0]}
-	for i := 0; i < len(b); {
+	_, err := summarizeFields(b, 0, s, false)
+	return err
+}
+
+// summarizeFields walks the fields of b from i into s and returns where it stopped: at the end of b, or — when
+// stopAtEvents — at the first event's tag.
+func summarizeFields(b []byte, i int, s *watchSummary, stopAtEvents bool) (int, error) {
+	for i < len(b) {
 		tag, next, err := readVarint(b, i)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		i = next
 		field, wire := tag>>3, int(tag&7)
 		switch {
 		case wire == 0 && field >= 2 && field <= 4:
-			v, next, err := readVarint(b, i)
+			v, after, err := readVarint(b, next)
 			if err != nil {
-				return err
+				return 0, err
 			}
-			i = next
+			i = after
 			switch field {
 			case 2:
 				s.watchID = int64(v)
@@ -130,24 +140,30 @@ func summarize(b []byte, s *watchSummary) error {
 				s.canceled = v != 0
 			}
 		case field == 11 && wire == 2:
-			start, end, err := lengthDelimited(b, i)
+			if stopAtEvents {
+				return i, nil
+			}
+			start, end, err := lengthDelimited(b, next)
 			if err != nil {
-				return err
+				return 0, err
 			}
 			rev, value, err := eventRevision(b[start:end])
 			if err != nil {
-				return err
+				return 0, err
 			}
 			s.revs = append(s.revs, rev)
 			s.values = append(s.values, value)
 			i = end
 		default:
-			if i, err = skipField(b, i, wire); err != nil {
-				return err
+			if i, err = skipField(b, next, wire); err != nil {
+				return 0, err
 			}
 		}
+		if field != 11 && len(s.revs) > 0 {
+			s.otherFields = true
+		}
 	}
-	return nil
+	return i, nil
 }
 
 // eventRevision reads an mvccpb.Event's kv.mod_revision and kv.value.
