@@ -158,17 +158,18 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
 
     public func load(_ visit: (RevisionRecord) -> Void) throws(MVCCError) -> BackendCounters {
         do {
-            // Values stay on disk: the store only rebuilds its key index at start.
+            // Values stay on disk: the store only rebuilds its key index at start (create revision and version
+            // included, which compacted history no longer shows).
             let all = try reader.prepare(
-                "SELECT main, sub, key, tombstone, length(value) FROM revisions ORDER BY main, sub")
+                "SELECT main, sub, key, tombstone, length(value), create_revision, version FROM revisions ORDER BY main, sub")
             var size = 0
             var newest: Int64 = 1
             while try all.step() {
                 let main = all.int64(0)
                 let key = all.bytes(2)
+                let kv = KeyValue(key: key, createRevision: all.int64(5), modRevision: main, version: all.int64(6))
                 let record = RevisionRecord(
-                    revision: Revision(main: main, sub: all.int64(1)), kv: KeyValue(key: key, modRevision: main),
-                    isTombstone: all.int64(3) != 0)
+                    revision: Revision(main: main, sub: all.int64(1)), kv: kv, isTombstone: all.int64(3) != 0)
                 size += key.count + Int(all.int64(4)) + 64
                 newest = main
                 visit(record)

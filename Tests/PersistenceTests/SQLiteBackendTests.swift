@@ -90,6 +90,75 @@ struct SQLiteBackendTests {
         #expect(throws: MVCCError.compacted) { try store.range(KeyRange(key: [0]), options: options) }
     }
 
+    @Test("a stop in the middle of a compaction's deletes is finished after reopening")
+    func compactionInterrupted() throws {
+        let directory = temporaryDirectory()
+        do {
+            let backend = try SQLiteBackend(directory: directory)
+            let store = try KVStore(backend: backend)
+            // A key whose whole history lies below the compaction point (revisions 2 and 3) leaves the index.
+            let gone = store.beginWrite()
+            try gone.put(key: [9], value: [9], lease: 0)
+            _ = try gone.commit()
+            let delete = store.beginWrite()
+            try delete.deleteRange(KeyRange(key: [9]))
+            _ = try delete.commit()
+            for i in 0..<25_000 {
+                let txn = store.beginWrite()
+                try txn.put(key: [UInt8(i % 3)], value: Array("\(i)".utf8), lease: 0)
+                _ = try txn.commit()
+            }
+            _ = try backend.flush()
+            try store.compact(at: 24_000)
+            _ = try backend.flush()  // one bounded batch of deletes, then the process stops
+            #expect(backend.hasStagedWork, "deletes were left for later flushes")
+        }
+        let backend = try SQLiteBackend(directory: directory)
+        let store = try KVStore(backend: backend)
+        #expect(store.compactRevision == 24_000)
+        #expect(store.indexedKeyCount == 3, "the key deleted below the compaction point is not indexed again")
+        #expect(backend.hasStagedWork, "the rows left below the compaction point are staged for deletion")
+        while backend.hasStagedWork { _ = try backend.flush() }
+        #expect(try store.records(mainRevisions: 1...23_990).count <= 6, "only the versions compaction keeps remain")
+        #expect(try store.range(KeyRange(key: [1])).kvs.first?.value == Array("24997".utf8))
+        var options = RangeOptions()
+        options.revision = 24_000
+        #expect(try store.range(KeyRange(key: [0], rangeEnd: [0]), options: options).kvs.count == 3)
+    }
+
+    @Test("after compaction and reopening, create revisions and versions still come from the key's whole life")
+    func compactedIdentityAfterReopening() throws {
+        let directory = temporaryDirectory()
+        do {
+            let backend = try SQLiteBackend(directory: directory)
+            let store = try KVStore(backend: backend)
+            for value in 1...4 as ClosedRange<UInt8> {  // key [1]: created at 2, versions 1–4 at revisions 2–5
+                let txn = store.beginWrite()
+                try txn.put(key: [1], value: [value], lease: 0)
+                _ = try txn.commit()
+            }
+            for value in 1...2 as ClosedRange<UInt8> {  // key [2]: created at 6, version 2 at revision 7
+                let other = store.beginWrite()
+                try other.put(key: [2], value: [value], lease: 0)
+                _ = try other.commit()
+            }
+            try store.compact(at: 7)
+            while backend.hasStagedWork { _ = try backend.flush() }
+        }
+        let store = try KVStore(backend: try SQLiteBackend(directory: directory))
+        let all = KeyRange(key: [0], rangeEnd: [0])
+        var byCreate = RangeOptions()
+        byCreate.minCreateRevision = 3
+        #expect(try store.range(all, options: byCreate).kvs.map(\.key) == [[2]], "key [1] was created at 2")
+        var byVersion = RangeOptions()
+        byVersion.sortTarget = .version
+        byVersion.sortOrder = .descend
+        #expect(try store.range(all, options: byVersion).kvs.map(\.key) == [[1], [2]], "version 4 before version 2")
+        var oldCreate = RangeOptions()
+        oldCreate.maxCreateRevision = 2
+        #expect(try store.range(all, options: oldCreate).kvs.map(\.key) == [[1]])
+    }
+
     @Test("leases are journaled")
     func leases() throws {
         let directory = temporaryDirectory()

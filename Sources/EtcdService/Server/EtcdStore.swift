@@ -77,6 +77,8 @@ public final class EtcdStore: @unchecked Sendable {
             encoder: WatchEventEncoding.encoder, configuration: watchConfiguration)
         if backend.needsFlush {
             committer = GroupCommitter(store: self, backend: backend)
+            // Deletes left by a compaction that a stop interrupted go now, not with the first write.
+            if backend.hasStagedWork { committer?.signal() }
         }
     }
 

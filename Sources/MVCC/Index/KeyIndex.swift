@@ -57,10 +57,17 @@ public final class KeyIndex {
 
     /// Records a Put at `revision`. Starts a new generation when the key does not currently exist.
     public func put(at revision: Revision) {
+        put(at: revision, created: revision.main, version: 1)
+    }
+
+    /// Records a Put at `revision` whose record says when its generation was created and which version it is: a
+    /// store reloading compacted history starts a generation from its oldest kept Put, not from its creation.
+    /// `created` and `version` matter only when the Put starts a generation.
+    public func put(at revision: Revision, created: Int64, version: Int64) {
         if let last = generations.indices.last, !generations[last].closed {
             generations[last].revisions.append(revision)
         } else {
-            generations.append(Generation(revisions: [revision], firstVersion: 1, created: revision.main, closed: false))
+            generations.append(Generation(revisions: [revision], firstVersion: version, created: created, closed: false))
         }
     }
 
@@ -106,6 +113,8 @@ public final class KeyIndex {
     /// sees that DELETE (etcd #18089).
     @discardableResult
     public func compact(at compactMain: Int64) -> [Revision] {
+        // Most keys of a large store have nothing to drop: leave them without copying their generations.
+        guard hasDroppable(at: compactMain) else { return [] }
         var dropped: [Revision] = []
         var kept: [Generation] = []
         kept.reserveCapacity(generations.count)
@@ -132,6 +141,19 @@ public final class KeyIndex {
         }
         generations = kept
         return dropped
+    }
+
+    /// Whether `compact(at: compactMain)` would drop anything: a generation ended below `compactMain`, or one with
+    /// two or more revisions at or before it (one when that one is below `compactMain` and not the first).
+    private func hasDroppable(at compactMain: Int64) -> Bool {
+        for generation in generations {
+            let revisions = generation.revisions
+            guard let last = revisions.last else { return true }
+            if generation.closed && last.main < compactMain { return true }
+            if revisions.count > 1 && revisions[1].main < compactMain { return true }
+            if revisions.count > 2 && revisions[2].main <= compactMain { return true }
+        }
+        return false
     }
 }
 

@@ -7,6 +7,14 @@ extension KVStore {
     public func compact(at revision: Int64) throws(MVCCError) {
         if revision <= compactRevision { throw .compacted }
         if revision > currentRevision { throw .futureRevision }
+        let dropped = compactIndex(at: revision)
+        try backend.compact(at: revision, dropping: dropped)
+        compactRevision = revision
+    }
+
+    /// Drops from the key index every revision no read at `revision` or later can reach, and keys left with no
+    /// history; returns the dropped revisions, whose records the backend may delete.
+    func compactIndex(at revision: Int64) -> [Revision] {
         var dropped: [Revision] = []
         var emptied: [[UInt8]] = []
         index.forEach { key, keyIndex in
@@ -14,7 +22,6 @@ extension KVStore {
             if keyIndex.isEmpty { emptied.append(key) }
         }
         for key in emptied { index.remove(key) }
-        try backend.compact(at: revision, dropping: dropped)
-        compactRevision = revision
+        return dropped
     }
 }

@@ -31,12 +31,18 @@ public final class KVStore {
             if record.isTombstone {
                 if keyIndex.isLive { keyIndex.tombstone(at: record.revision) }
             } else {
-                keyIndex.put(at: record.revision)
+                keyIndex.put(at: record.revision, created: record.kv.createRevision, version: record.kv.version)
             }
         }
         self.index = index
         currentRevision = counters.currentRevision
         compactRevision = counters.compactRevision
+        // A stop in the middle of a compaction's deletes (they run in bounded batches, a flush each) leaves rows
+        // below the compaction point: compacting the rebuilt index again drops them and stages their deletes.
+        if compactRevision > 0 {
+            let dropped = compactIndex(at: compactRevision)
+            if !dropped.isEmpty { try backend.compact(at: compactRevision, dropping: dropped) }
+        }
     }
 
     /// Roughly the bytes of history held: the backend's revision log plus index overhead.
