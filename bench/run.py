@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Runs the benchmarks against Vigil and a real etcd in one run and prints the ratios.
 
-Usage: bench/run.py [scenario ...]   (default: all; see SCENARIOS)
+Usage: bench/run.py [--repeat N] [scenario ...]   (default: all; see SCENARIOS)
 Needs: a release build of vigil (.build/release/vigil), etcd (Debian etcd-server), and bench/out/loadgen
-(bench/run.sh builds both first). Each scenario gets a fresh server of each kind."""
+(bench/run.sh builds both first). Each scenario gets a fresh server of each kind. With --repeat N, each scenario
+runs N rounds, Vigil and etcd alternating, and each side's median is compared: the machine's speed drifts, and
+alternating rounds spread the drift over both sides."""
 import json
 import os
 import shutil
@@ -89,6 +91,8 @@ def cpu_seconds(pid):
 
 def run(name, start):
     args, metric, _ = SCENARIOS[name]
+    # Start on a quiet disk: no writeback left over from the previous run competes with this one's syncs.
+    os.sync()
     data = tempfile.mkdtemp(prefix=f"bench-{name}-", dir=OUT)
     process, port = start(data)
     try:
@@ -111,22 +115,37 @@ def run(name, start):
         shutil.rmtree(data, ignore_errors=True)
 
 
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
-    names = sys.argv[1:] or list(SCENARIOS)
+    argv = sys.argv[1:]
+    repeat = 1
+    if argv[:1] == ["--repeat"]:
+        repeat, argv = int(argv[1]), argv[2:]
+    names = argv or list(SCENARIOS)
     rows = []
     for name in names:
         _, metric, higher = SCENARIOS[name]
-        vigil = run(name, start_vigil)
-        etcd = run(name, start_etcd)
-        v, e = vigil[metric], etcd[metric]
+        rounds = []
+        for _ in range(repeat):
+            rounds.append((run(name, start_vigil), run(name, start_etcd)))
+        v = median([vigil[metric] for vigil, _ in rounds])
+        e = median([etcd[metric] for _, etcd in rounds])
         ratio = (v / e if higher else e / v) if v and e else float("nan")
-        rows.append((name, metric, v, e, ratio, vigil, etcd))
+        rows.append((name, metric, v, e, ratio, rounds))
+        cpu = "; ".join(f"vigil {vigil['server_cpu_s']}, etcd {etcd['server_cpu_s']}" for vigil, etcd in rounds)
         print(f"{name:16} {metric:18} vigil {v:14.2f}   etcd {e:14.2f}   ratio {ratio:7.2f}x"
               + ("" if higher else " (lower is better; ratio = etcd/vigil)")
-              + f"   server CPU s: vigil {vigil['server_cpu_s']}, etcd {etcd['server_cpu_s']}", flush=True)
-        for label, detail in (("vigil", vigil), ("etcd", etcd)):
-            print(f"    {label}: {json.dumps(detail)}", flush=True)
+              + (f" (medians of {repeat} rounds)" if repeat > 1 else "")
+              + f"   server CPU s: {cpu}", flush=True)
+        for vigil, etcd in rounds:
+            for label, detail in (("vigil", vigil), ("etcd", etcd)):
+                print(f"    {label}: {json.dumps(detail)}", flush=True)
     return rows
 
 
