@@ -87,15 +87,23 @@ struct EventLog {
     /// Entries with revisions in `range`, oldest first, if the log holds the range's start (else nil).
     func entries(from start: Int64, through end: Int64) -> ArraySlice<RevisionEntry>? {
         guard let first = firstRevision, first <= start else { return nil }
-        // Revisions are consecutive only where writes happened; binary-search the start.
-        var low = head
-        var high = entries.count
-        while low < high {
-            let mid = (low + high) / 2
-            if entries[mid].revision < start { low = mid + 1 } else { high = mid }
-        }
-        var upper = low
-        while upper < entries.count && entries[upper].revision <= end { upper += 1 }
+        // Revisions are consecutive only where writes happened: binary-search both ends (a lagging watcher's range
+        // spans thousands of entries, and it asks again for every batch).
+        let low = entries[head...].firstIndex(revisionAbove: start - 1)
+        let upper = entries[entries.count - 1].revision <= end ? entries.count : entries[low...].firstIndex(revisionAbove: end)
         return entries[low..<upper]
+    }
+}
+
+extension ArraySlice where Element == RevisionEntry {
+    /// The index of the first entry whose revision is above `revision` (the entries being in revision order).
+    func firstIndex(revisionAbove revision: Int64) -> Index {
+        var low = startIndex
+        var high = endIndex
+        while low < high {
+            let mid = low + (high - low) / 2
+            if self[mid].revision <= revision { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
 }

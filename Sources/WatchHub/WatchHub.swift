@@ -476,7 +476,8 @@ public final class WatchHub: @unchecked Sendable {
             var added = 0
             var through = coveredThrough
             let range = watcher.range
-            for position in entries.indices where entries[position].revision > batch.through {
+            // Entries are in revision order: start right after what the batch holds.
+            for position in entries.firstIndex(revisionAbove: batch.through)..<entries.endIndex {
                 if batch.size + added >= configuration.catchUpBatchBytes {
                     through = entries[position - 1].revision
                     break
