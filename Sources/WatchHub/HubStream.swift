@@ -97,25 +97,26 @@ public final class HubStream {
     }
 
     private func append(_ delivery: Delivery) {
-        // Only a shared delivery queued on a backed-up stream takes later revisions (see `mergeShared`).
+        // Only a shared delivery at the tail takes later revisions (see `mergeShared`).
         sharedTailSize = nil
-        if case .shared(_, _, let events) = delivery, isMerging { sharedTailSize = Delivery.eventsSize(events) }
+        if case .shared(_, _, let events) = delivery { sharedTailSize = Delivery.eventsSize(events) }
         pending.append(delivery)
         pendingBytes += delivery.estimatedSize
         pendingResponses += delivery.responseCount
     }
 
-    /// The size of each response of the last queued delivery, when that is a `.shared` one queued while the stream
-    /// was backed up; nil otherwise.
+    /// The size of each response of the last queued delivery, when that is a `.shared` one; nil otherwise.
     private var sharedTailSize: Int?
 
-    /// While the stream is backed up, merges `events` of `revision` for `watchIDs` into the last queued delivery if
-    /// that is a `.shared` one for exactly these watchers, not yet taken, each response stays within
-    /// `mergeMaxBytes` and the queue within `budget` bytes: each watcher's response then carries consecutive
-    /// revisions, as for a per-watcher merge, and nothing is queued after it, so no order changes. Returns false
+    /// Merges `events` of `revision` for `watchIDs` into the last queued delivery if that is a `.shared` one for
+    /// exactly these watchers, not yet taken, each response stays within `mergeMaxBytes` and the queue within
+    /// `budget` bytes: each watcher's response then carries consecutive revisions, as for a per-watcher merge, and
+    /// nothing is queued after it, so no order changes and nothing waits longer than it would have. Unlike the
+    /// per-watcher merge this needs no backlog: the revisions of one group commit are published together, before
+    /// the stream's pump runs, and go out as one response per watcher instead of one per revision. Returns false
     /// when it did not merge.
     func mergeShared(watchIDs: [Int64], revision: Int64, events: [[UInt8]], within budget: Int) -> Bool {
-        guard isMerging, pendingHead < pending.count, let size = sharedTailSize else { return false }
+        guard pendingHead < pending.count, let size = sharedTailSize else { return false }
         let last = pending.count - 1
         guard case .shared(let queuedIDs, _, var merged) = pending[last], queuedIDs == watchIDs else { return false }
         let added = events.reduce(0) { $0 + $1.count }

@@ -312,8 +312,8 @@ public final class WatchHub: @unchecked Sendable {
 
     /// Queues the one event of `entry` for the watchers `ids` (synced, all of `stream`, in match order) as one
     /// `.shared` delivery, as far as the stream's budget allows; the watchers that do not fit go to `parked`,
-    /// exactly as if each had been offered on its own. While the stream is backed up, the revision joins the same
-    /// watchers' waiting shared delivery instead (`HubStream.mergeShared`). Lock held.
+    /// exactly as if each had been offered on its own. When the same watchers' shared delivery still waits at the
+    /// tail of the queue, the revision joins it instead (`HubStream.mergeShared`). Lock held.
     private func offerShared(
         _ entry: RevisionEntry, prevKV: Bool, to ids: [Int64], on stream: HubStream, parking parked: inout [Watcher]
     ) {
@@ -323,7 +323,7 @@ public final class WatchHub: @unchecked Sendable {
             if let watcher = stream.watchers[ids[0]] { offer(bytes, at: entry.revision, to: watcher, parking: &parked) }
             return
         }
-        // A backed-up stream: the same watchers' waiting shared response takes this revision too.
+        // The same watchers' shared response still waiting at the tail takes this revision too.
         if stream.mergeShared(
             watchIDs: ids, revision: entry.revision, events: bytes, within: configuration.streamBudgetBytes)
         {
