@@ -458,59 +458,84 @@ public final class WatchHub: @unchecked Sendable {
     /// Queues one catch-up response for `watcher`, which needs revisions from `next` on, from `entries` (whole
     /// revisions, oldest first, together covering every revision from `next` through `coveredThrough`), stopping
     /// after the batch size at a revision boundary, and advances the watcher; promotes it once it reaches the head.
-    /// A batch another watcher built from the same revision with the same wants is reused (``CatchUpBatchCache``).
-    /// Lock held.
+    /// The response is the part from `next` on of a batch shared by every watcher of the same keys and wants
+    /// (``CatchUpBatchCache``), extended first when it ends too soon. Lock held.
     private func deliverBatch(
         to watcher: Watcher, next: Int64, from entries: ArraySlice<RevisionEntry>, coveredThrough: Int64
     ) {
         // Fragmenting needs each event's bounds. A watcher never resumes below its start revision (where wants would
         // differ by start revision); the check keeps sharing correct should that change.
-        let shareable = !watcher.wantsFragments && next >= watcher.startRevision
-        let key = CatchUpBatchCache.Key(range: watcher.range, from: next, wants: watcher.eventChoice)
-        var batch = (shareable ? catchUpBatches[key] : nil) ?? CatchUpBatchCache.Batch(through: next - 1)
-        // The events of an unshared batch, one array per event (fragmenting needs their bounds).
-        var ownEvents: [[UInt8]] = []
-        if batch.size < configuration.catchUpBatchBytes && batch.through < coveredThrough {
-            // Build (or, from a shared batch the head has since outrun, extend) the batch from the entries after it.
+        guard !watcher.wantsFragments && next >= watcher.startRevision else {
+            deliverOwnBatch(to: watcher, next: next, from: entries, coveredThrough: coveredThrough)
+            return
+        }
+        let limit = configuration.catchUpBatchBytes
+        let key = CatchUpBatchCache.Key(range: watcher.range, wants: watcher.eventChoice)
+        var batch = catchUpBatches.batch(for: key, serving: next) ?? CatchUpBatchCache.Batch(first: next)
+        let waiting = batch.size - batch.offset(from: next)
+        if waiting < limit && batch.through < coveredThrough {
+            // Extend the batch (or build it) from the entries after it, until this watcher's part is full.
             var bytes: [[UInt8]] = []
+            var marks: [(revision: Int64, offset: Int)] = []
             var added = 0
             var through = coveredThrough
             let range = watcher.range
             // Entries are in revision order: start right after what the batch holds.
             for position in entries.firstIndex(revisionAbove: batch.through)..<entries.endIndex {
-                if batch.size + added >= configuration.catchUpBatchBytes {
+                if waiting + added >= limit {
                     through = entries[position - 1].revision
                     break
                 }
-                added += entries[position].appendMatches(in: range, for: watcher, encoder: encoder, to: &bytes)
+                let size = entries[position].appendMatches(in: range, for: watcher, encoder: encoder, to: &bytes)
+                if size > 0 { marks.append((entries[position].revision, batch.size + added)) }
+                added += size
             }
-            batch.size += added
-            batch.through = through
-            if shareable {
-                // Joined once into a buffer the transport sends as it is to every watcher that reuses the batch.
-                var joined = Self.allocator.buffer(capacity: added)
-                for piece in bytes { joined.writeBytes(piece) }
-                if joined.readableBytes > 0 { batch.pieces.append(joined) }
-                catchUpBatches.insert(batch, for: key)
-            } else {
-                ownEvents = bytes
-            }
+            // Joined once into a buffer the transport sends as it is (sliced) to every watcher that takes it.
+            var joined = Self.allocator.buffer(capacity: added)
+            for piece in bytes { joined.writeBytes(piece) }
+            batch.append(joined, marks: marks, through: through)
+            catchUpBatches.insert(batch, for: key)
         }
-        let through = batch.through
-        let stream = watcher.stream
-        if shareable && !batch.pieces.isEmpty {
-            stream.enqueue(.batch(watchID: watcher.id, revision: head, pieces: batch.pieces))
-            watcher.sentSinceTick = true
-        } else if !shareable && !ownEvents.isEmpty {
-            stream.enqueue(.events(watchID: watcher.id, revision: head, events: ownEvents, fragmentable: watcher.wantsFragments))
+        let (pieces, through) = batch.suffix(from: next, maxBytes: limit)
+        if !pieces.isEmpty {
+            watcher.stream.enqueue(.batch(watchID: watcher.id, revision: head, pieces: pieces))
             watcher.sentSinceTick = true
         }
+        advance(watcher, through: through)
+    }
+
+    /// ``deliverBatch(to:next:from:coveredThrough:)`` for a watcher that asked for fragments: its own events, one
+    /// array each (fragmenting needs their bounds). Lock held.
+    private func deliverOwnBatch(
+        to watcher: Watcher, next: Int64, from entries: ArraySlice<RevisionEntry>, coveredThrough: Int64
+    ) {
+        var events: [[UInt8]] = []
+        var added = 0
+        var through = coveredThrough
+        for position in entries.firstIndex(revisionAbove: next - 1)..<entries.endIndex {
+            if added >= configuration.catchUpBatchBytes {
+                through = entries[position - 1].revision
+                break
+            }
+            added += entries[position].appendMatches(in: watcher.range, for: watcher, encoder: encoder, to: &events)
+        }
+        if !events.isEmpty {
+            watcher.stream.enqueue(
+                .events(watchID: watcher.id, revision: head, events: events, fragmentable: watcher.wantsFragments))
+            watcher.sentSinceTick = true
+        }
+        advance(watcher, through: through)
+    }
+
+    /// A catch-up response covering revisions through `through` is queued for `watcher`: it is caught up, or goes
+    /// on from the next revision. Lock held.
+    private func advance(_ watcher: Watcher, through: Int64) {
         if through >= head {
             promote(watcher)
         } else {
             watcher.progress = .unsynced(next: through + 1)
         }
-        wake(stream)
+        wake(watcher.stream)
     }
 
     /// Allocates the shared catch-up buffers.

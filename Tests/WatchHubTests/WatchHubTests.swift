@@ -1,4 +1,5 @@
 import MVCC
+import NIOCore
 import Testing
 @testable import WatchHub
 
@@ -399,6 +400,48 @@ struct WatchHubTests {
         #expect(byWatcher[5] == expected)
         #expect(try h.watchHub.drainAll(other).flatMap(\.eventTexts) == expected)
         #expect(h.watchHub.syncedCount == 7, "every watcher caught up and back in the index")
+    }
+
+    @Test("watchers parked at different revisions catch up from one batch, each from its own revision")
+    func catchUpFromDifferentRevisions() throws {
+        let h = try HubHarness {
+            $0.streamBudgetBytes = 256
+            $0.catchUpBatchBytes = 100
+        }
+        let early = h.watchHub.openStream(sink: RecordingSink())
+        let late = h.watchHub.openStream(sink: RecordingSink())
+        h.watchHub.watch(early, "k")
+        h.watchHub.watch(late, "k")
+        var expected: [String] = []
+        var lateSoFar: [String] = []
+        for i in 0..<60 {
+            let revision = try h.put("k=\(i)")
+            expected.append("PUT k \(revision)=\(i)")
+            // The late stream reads now and then for a while, so its watcher is parked later than the early one.
+            if i % 5 == 4 && i < 30 { lateSoFar += try h.watchHub.drainAll(late).flatMap(\.eventTexts) }
+        }
+        #expect(try h.watchHub.drainAll(early).flatMap(\.eventTexts) == expected)
+        #expect(lateSoFar + (try h.watchHub.drainAll(late).flatMap(\.eventTexts)) == expected)
+        #expect(h.watchHub.syncedCount == 2)
+    }
+
+    @Test("a catch-up batch hands out whole revisions from any revision it covers, as slices of its pieces")
+    func batchSuffixes() {
+        func bytes(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
+        var batch = CatchUpBatchCache.Batch(first: 10)
+        #expect(batch.serves(10) && !batch.serves(11) && !batch.serves(9))
+        batch.append(bytes("r10.......r12......."), marks: [(10, 0), (12, 10)], through: 12)
+        batch.append(bytes("r13.......r15......."), marks: [(13, 20), (15, 30)], through: 16)
+        #expect(batch.serves(17) && !batch.serves(18))
+        func text(_ part: (pieces: [ByteBuffer], through: Int64)) -> String {
+            part.pieces.map { String(buffer: $0) }.joined() + " through \(part.through)"
+        }
+        #expect(text(batch.suffix(from: 11, maxBytes: 100)) == "r12.......r13.......r15....... through 16")
+        #expect(text(batch.suffix(from: 10, maxBytes: 15)) == "r10.......r12....... through 12",
+                "stops after the revision that reaches the limit, covering the quiet revisions before the next")
+        #expect(text(batch.suffix(from: 13, maxBytes: 1)) == "r13....... through 14")
+        #expect(text(batch.suffix(from: 16, maxBytes: 100)) == " through 16", "nothing left: covered anyway")
+        #expect(batch.offset(from: 14) == 30 && batch.offset(from: 17) == 40)
     }
 
     @Test("compaction overtaking a parked watcher cancels it with the compaction revision; caught-up ones go on")
