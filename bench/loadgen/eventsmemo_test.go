@@ -218,12 +218,18 @@ func TestFeedCutsMessagesAcrossFrames(t *testing.T) {
 		if len(hc.batch.messages) != len(bodies) {
 			t.Fatalf("frames of %d: %d messages, want %d", size, len(hc.batch.messages), len(bodies))
 		}
+		chunk.publish() // as the reader does before handing the batch over
+		var releases chunkReleases
 		for i := range hc.batch.messages {
 			m := &hc.batch.messages[i]
 			if got := m.appendTo(nil); string(got) != string(bodies[i]) || m.length() != len(bodies[i]) {
 				t.Fatalf("frames of %d: message %d differs", size, i)
 			}
-			hc.releaseMessage(m)
+			releases.addMessage(m)
+		}
+		hc.releaseAll(&releases)
+		if chunk.refs != 1 {
+			t.Fatalf("frames of %d: %d references after the checker's, want the reader's own", size, chunk.refs)
 		}
 		hc.release(chunk)
 		if chunk.refs != 0 || len(hc.spare) != 1 {

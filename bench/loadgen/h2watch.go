@@ -270,6 +270,7 @@ func (hc *h2Conn) read() error {
 			next := hc.newChunk()
 			end = copy(next.buf, chunk.buf[start:end])
 			start = 0
+			chunk.publish()
 			hc.release(chunk)
 			chunk = next
 		}
@@ -297,6 +298,7 @@ func (hc *h2Conn) read() error {
 			}
 		}
 		if len(hc.batch.messages) > 0 {
+			chunk.publish()
 			hc.batches <- hc.batch
 		}
 		hc.batch = nil
@@ -305,11 +307,12 @@ func (hc *h2Conn) read() error {
 
 // checkLoop checks the reader's batches in order until the reader stops or a check fails.
 func (hc *h2Conn) checkLoop() {
+	var releases chunkReleases
 	for batch := range hc.batches {
 		for i := range batch.messages {
 			m := &batch.messages[i]
 			err := hc.message(m, batch.at)
-			hc.releaseMessage(m)
+			releases.addMessage(m)
 			if err != nil {
 				hc.group.failed <- err
 				hc.conn.Close()
@@ -318,6 +321,7 @@ func (hc *h2Conn) checkLoop() {
 				return
 			}
 		}
+		hc.releaseAll(&releases)
 	}
 }
 
