@@ -40,7 +40,12 @@ public final class KVWriteTxn {
 
     /// The key's current version as this transaction sees it.
     public func get(_ key: [UInt8]) throws(MVCCError) -> KeyValue? {
-        guard let visible = store.index[key]?.visible(at: revision) else { return nil }
+        try current(in: store.index[key])
+    }
+
+    /// The current version of the key `keyIndex` tracks, as this transaction sees it.
+    private func current(in keyIndex: KeyIndex?) throws(MVCCError) -> KeyValue? {
+        guard let visible = keyIndex?.visible(at: revision) else { return nil }
         if let record = pending[visible.modified] { return record.kv }
         return try store.backend.record(at: visible.modified)?.kv
     }
@@ -50,10 +55,12 @@ public final class KVWriteTxn {
     public func put(key: [UInt8], value: [UInt8], lease: Int64) throws(MVCCError) -> KeyValue? {
         precondition(!finished, "write after commit")
         precondition(!key.isEmpty, "empty key")
-        let previous = try get(key)
+        // One index lookup serves both the previous version and the key's history.
+        let found = store.index[key]
+        let previous = try current(in: found)
         let keyIndex: KeyIndex
         var isNew = false
-        if let existing = store.index[key] {
+        if let existing = found {
             keyIndex = existing
         } else {
             keyIndex = KeyIndex(key: key)
