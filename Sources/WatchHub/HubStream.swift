@@ -46,10 +46,6 @@ public final class HubStream {
 
     var hasPending: Bool { pendingHead < pending.count }
 
-    /// Whether the stream is backed up, so that new events join waiting responses (see `enqueue` and
-    /// `mergeShared`).
-    var isMerging: Bool { !mergeSlots.isEmpty || pendingResponses >= mergeBacklog }
-
     /// The revision whose matching watchers `sharedPlain`/`sharedWithPrevKV` are collecting (hub's publish only).
     var sharedRevision: Int64 = -1
     /// IDs of this stream's watchers matched by the revision being published, without and with prev_kv: scratch

@@ -475,25 +475,13 @@ public final class WatchHub: @unchecked Sendable {
         let waiting = batch.size - batch.offset(from: next)
         if waiting < limit && batch.through < coveredThrough {
             // Extend the batch (or build it) from the entries after it, until this watcher's part is full.
-            var bytes: [[UInt8]] = []
-            var marks: [(revision: Int64, offset: Int)] = []
-            var added = 0
-            var through = coveredThrough
-            let range = watcher.range
-            // Entries are in revision order: start right after what the batch holds.
-            for position in entries.firstIndex(revisionAbove: batch.through)..<entries.endIndex {
-                if waiting + added >= limit {
-                    through = entries[position - 1].revision
-                    break
-                }
-                let size = entries[position].appendMatches(in: range, for: watcher, encoder: encoder, to: &bytes)
-                if size > 0 { marks.append((entries[position].revision, batch.size + added)) }
-                added += size
-            }
+            let gathered = gather(
+                for: watcher, from: entries, after: batch.through, used: waiting, offsetsFrom: batch.size,
+                coveredThrough: coveredThrough)
             // Joined once into a buffer the transport sends as it is (sliced) to every watcher that takes it.
-            var joined = Self.allocator.buffer(capacity: added)
-            for piece in bytes { joined.writeBytes(piece) }
-            batch.append(joined, marks: marks, through: through)
+            var joined = Self.allocator.buffer(capacity: gathered.size)
+            for piece in gathered.events { joined.writeBytes(piece) }
+            batch.append(joined, marks: gathered.marks, through: gathered.through)
             catchUpBatches.insert(batch, for: key)
         }
         let (pieces, through) = batch.suffix(from: next, maxBytes: limit)
@@ -509,22 +497,37 @@ public final class WatchHub: @unchecked Sendable {
     private func deliverOwnBatch(
         to watcher: Watcher, next: Int64, from entries: ArraySlice<RevisionEntry>, coveredThrough: Int64
     ) {
-        var events: [[UInt8]] = []
-        var added = 0
-        var through = coveredThrough
-        for position in entries.firstIndex(revisionAbove: next - 1)..<entries.endIndex {
-            if added >= configuration.catchUpBatchBytes {
-                through = entries[position - 1].revision
-                break
-            }
-            added += entries[position].appendMatches(in: watcher.range, for: watcher, encoder: encoder, to: &events)
-        }
-        if !events.isEmpty {
-            watcher.stream.enqueue(
-                .events(watchID: watcher.id, revision: head, events: events, fragmentable: watcher.wantsFragments))
+        let gathered = gather(
+            for: watcher, from: entries, after: next - 1, used: 0, offsetsFrom: 0, coveredThrough: coveredThrough)
+        if !gathered.events.isEmpty {
+            watcher.stream.enqueue(.events(
+                watchID: watcher.id, revision: head, events: gathered.events, fragmentable: watcher.wantsFragments))
             watcher.sentSinceTick = true
         }
-        advance(watcher, through: through)
+        advance(watcher, through: gathered.through)
+    }
+
+    /// The events `watcher` wants of the `entries` after revision `after`, in order, taken whole revision by whole
+    /// revision until `used` plus their bytes reach the catch-up batch size: their bytes, their size, where each
+    /// revision's events start (counted from `offsetsFrom`), and the last revision they cover (`coveredThrough` when
+    /// the entries ran out first). Lock held.
+    private func gather(
+        for watcher: Watcher, from entries: ArraySlice<RevisionEntry>, after: Int64, used: Int, offsetsFrom base: Int,
+        coveredThrough: Int64
+    ) -> (events: [[UInt8]], size: Int, marks: [(revision: Int64, offset: Int)], through: Int64) {
+        var events: [[UInt8]] = []
+        var marks: [(revision: Int64, offset: Int)] = []
+        var size = 0
+        // Entries are in revision order: start right after `after`.
+        for position in entries.firstIndex(revisionAbove: after)..<entries.endIndex {
+            if used + size >= configuration.catchUpBatchBytes {
+                return (events, size, marks, entries[position - 1].revision)
+            }
+            let added = entries[position].appendMatches(in: watcher.range, for: watcher, encoder: encoder, to: &events)
+            if added > 0 { marks.append((entries[position].revision, base + size)) }
+            size += added
+        }
+        return (events, size, marks, coveredThrough)
     }
 
     /// A catch-up response covering revisions through `through` is queued for `watcher`: it is caught up, or goes

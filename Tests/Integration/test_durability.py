@@ -99,35 +99,44 @@ def verify(protos, address, acked, watch_state):
     return current
 
 
-def test_kill_and_restart_loses_no_acknowledged_write(protos):
-    # Fixed for the suite; DURABILITY_SEED and DURABILITY_CYCLES make longer soak runs of the same check.
-    rng = random.Random(int(os.environ.get("DURABILITY_SEED", "7")))
+def kill_cycles(seed_offset, pause, workers, check):
+    """Rounds of: start the threads `workers(address, cycle, stop, rng)` makes, let them run a random while within
+    `pause` seconds, SIGKILL vigil, stop them, restart vigil on the same data directory and port, `check(address)`.
+    Eight rounds in the suite; DURABILITY_SEED (plus `seed_offset`) and DURABILITY_CYCLES make longer soak runs."""
+    rng = random.Random(int(os.environ.get("DURABILITY_SEED", "7")) + seed_offset)
     server = VigilProcess()
-    data_dir = server.data_dir
-    acked = Acked()
-    watch_state = {"last": 1}
-    cycles = int(os.environ.get("DURABILITY_CYCLES", "8"))
     try:
-        for cycle in range(cycles):
+        for cycle in range(int(os.environ.get("DURABILITY_CYCLES", "8"))):
             stop = threading.Event()
-            threads = [threading.Thread(target=writer, args=(protos, server.address, acked, b"w%d-%d" % (cycle, n), stop))
-                       for n in range(3)]
-            threads.append(threading.Thread(target=writer, args=(protos, server.address, acked, b"txn/%d" % cycle, stop, True)))
+            threads = workers(server.address, cycle, stop, rng)
             for thread in threads:
                 thread.start()
-            time.sleep(rng.uniform(0.2, 0.8))   # let the writers run a random while before the kill
+            time.sleep(rng.uniform(*pause))
             server.process.send_signal(signal.SIGKILL)
             server.process.wait(timeout=30)
             stop.set()
             for thread in threads:
                 thread.join(timeout=30)
-            server = VigilProcess(data_dir=data_dir, port=server.port)
-            verify(protos, server.address, acked, watch_state)
-        with acked.lock:
-            assert len(acked.puts) > 500, f"too few acknowledged writes ({len(acked.puts)}) to mean much"
+            server = VigilProcess(data_dir=server.data_dir, port=server.port)
+            check(server.address)
     finally:
         if server.process.poll() is None:
             server.terminate()
+
+
+def test_kill_and_restart_loses_no_acknowledged_write(protos):
+    acked = Acked()
+    watch_state = {"last": 1}
+
+    def workers(address, cycle, stop, rng):
+        threads = [threading.Thread(target=writer, args=(protos, address, acked, b"w%d-%d" % (cycle, n), stop))
+                   for n in range(3)]
+        threads.append(threading.Thread(target=writer, args=(protos, address, acked, b"txn/%d" % cycle, stop, True)))
+        return threads
+
+    kill_cycles(0, (0.2, 0.8), workers, lambda address: verify(protos, address, acked, watch_state))
+    with acked.lock:
+        assert len(acked.puts) > 500, f"too few acknowledged writes ({len(acked.puts)}) to mean much"
 
 
 def test_restart_keeps_leases_compaction_and_identity(protos):
@@ -303,30 +312,14 @@ def verify_overwrites(protos, address, states):
 
 
 def test_kill_and_restart_with_overwrites_deletes_and_compaction(protos):
-    rng = random.Random(int(os.environ.get("DURABILITY_SEED", "7")) + 1)
-    server = VigilProcess()
-    data_dir = server.data_dir
     states = KeyStates()
-    cycles = int(os.environ.get("DURABILITY_CYCLES", "8"))
-    try:
-        for cycle in range(cycles):
-            stop = threading.Event()
-            threads = [threading.Thread(target=overwriter,
-                                        args=(protos, server.address, states, b"o%d" % n, stop, rng.random()))
-                       for n in range(3)]
-            threads.append(threading.Thread(target=compactor, args=(protos, server.address, states, stop)))
-            for thread in threads:
-                thread.start()
-            time.sleep(rng.uniform(0.3, 0.9))
-            server.process.send_signal(signal.SIGKILL)
-            server.process.wait(timeout=30)
-            stop.set()
-            for thread in threads:
-                thread.join(timeout=30)
-            server = VigilProcess(data_dir=data_dir, port=server.port)
-            verify_overwrites(protos, server.address, states)
-        with states.lock:
-            assert states.compacted > 0, "no compaction was acknowledged: the run checked nothing about it"
-    finally:
-        if server.process.poll() is None:
-            server.terminate()
+
+    def workers(address, cycle, stop, rng):
+        threads = [threading.Thread(target=overwriter, args=(protos, address, states, b"o%d" % n, stop, rng.random()))
+                   for n in range(3)]
+        threads.append(threading.Thread(target=compactor, args=(protos, address, states, stop)))
+        return threads
+
+    kill_cycles(1, (0.3, 0.9), workers, lambda address: verify_overwrites(protos, address, states))
+    with states.lock:
+        assert states.compacted > 0, "no compaction was acknowledged: the run checked nothing about it"

@@ -11,6 +11,18 @@ struct SQLiteBackendTests {
         return path
     }
 
+    /// Writes `value` to `key` in a transaction of its own.
+    private func put(_ store: KVStore, _ key: [UInt8], _ value: [UInt8]) throws {
+        let txn = store.beginWrite()
+        try txn.put(key: key, value: value, lease: 0)
+        _ = try txn.commit()
+    }
+
+    /// 25,000 puts to keys [0], [1], [2] in turn, each value the put's number: a long history to compact.
+    private func writeHistory(_ store: KVStore) throws {
+        for i in 0..<25_000 { try put(store, [UInt8(i % 3)], Array("\(i)".utf8)) }
+    }
+
     @Test("staged commits are readable at once and survive reopening once flushed")
     func stageFlushReload() throws {
         let directory = temporaryDirectory()
@@ -68,11 +80,7 @@ struct SQLiteBackendTests {
         do {
             let backend = try SQLiteBackend(directory: directory)
             let store = try KVStore(backend: backend)
-            for i in 0..<25_000 {
-                let txn = store.beginWrite()
-                try txn.put(key: [UInt8(i % 3)], value: Array("\(i)".utf8), lease: 0)
-                _ = try txn.commit()
-            }
+            try writeHistory(store)
             _ = try backend.flush()
             try store.compact(at: 24_000)
             var flushes = 0
@@ -97,17 +105,11 @@ struct SQLiteBackendTests {
             let backend = try SQLiteBackend(directory: directory)
             let store = try KVStore(backend: backend)
             // A key whose whole history lies below the compaction point (revisions 2 and 3) leaves the index.
-            let gone = store.beginWrite()
-            try gone.put(key: [9], value: [9], lease: 0)
-            _ = try gone.commit()
+            try put(store, [9], [9])
             let delete = store.beginWrite()
             try delete.deleteRange(KeyRange(key: [9]))
             _ = try delete.commit()
-            for i in 0..<25_000 {
-                let txn = store.beginWrite()
-                try txn.put(key: [UInt8(i % 3)], value: Array("\(i)".utf8), lease: 0)
-                _ = try txn.commit()
-            }
+            try writeHistory(store)
             _ = try backend.flush()
             try store.compact(at: 24_000)
             _ = try backend.flush()  // one bounded batch of deletes, then the process stops
@@ -132,16 +134,8 @@ struct SQLiteBackendTests {
         do {
             let backend = try SQLiteBackend(directory: directory)
             let store = try KVStore(backend: backend)
-            for value in 1...4 as ClosedRange<UInt8> {  // key [1]: created at 2, versions 1–4 at revisions 2–5
-                let txn = store.beginWrite()
-                try txn.put(key: [1], value: [value], lease: 0)
-                _ = try txn.commit()
-            }
-            for value in 1...2 as ClosedRange<UInt8> {  // key [2]: created at 6, version 2 at revision 7
-                let other = store.beginWrite()
-                try other.put(key: [2], value: [value], lease: 0)
-                _ = try other.commit()
-            }
+            for value in 1...4 as ClosedRange<UInt8> { try put(store, [1], [value]) }  // created at 2, v4 at 5
+            for value in 1...2 as ClosedRange<UInt8> { try put(store, [2], [value]) }  // created at 6, v2 at 7
             try store.compact(at: 7)
             while backend.hasStagedWork { _ = try backend.flush() }
         }

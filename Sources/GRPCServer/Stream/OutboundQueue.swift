@@ -51,14 +51,14 @@ public struct OutboundQueue {
     ) {
         let framed = length + 5
         if tail != nil, tail!.writableBytes >= framed {
-            GRPCMessageFramer.write(length: length, into: &tail!, body: body)
+            tail!.writeGRPCMessage(length: length, body: body)
         } else {
             // A message into an empty queue gets a buffer of its own size (a unary response is the only message
             // of its call); a message behind others is likely followed by more, and starts a shared chunk.
             let capacity = queuedBytes == 0 ? framed : Swift.max(framed, Self.chunkCapacity)
             sealTail()
             var chunk = allocator.buffer(capacity: capacity)
-            GRPCMessageFramer.write(length: length, into: &chunk, body: body)
+            chunk.writeGRPCMessage(length: length, body: body)
             tail = chunk
         }
         queued(framed)
@@ -78,7 +78,7 @@ public struct OutboundQueue {
             sealTail()
             tail = allocator.buffer(capacity: framedHead)
         }
-        GRPCMessageFramer.write(length: headLength, declaring: headLength + attached, into: &tail!, body: body)
+        tail!.writeGRPCMessage(length: headLength, declaring: headLength + attached, body: body)
         sealTail()
         for attachment in attachments where attachment.readableBytes > 0 { chunks.append(attachment) }
         queued(framedHead + attached)

@@ -113,47 +113,40 @@ public final class KeyIndex {
     /// sees that DELETE (etcd #18089).
     @discardableResult
     public func compact(at compactMain: Int64) -> [Revision] {
-        // Most keys of a large store have nothing to drop: leave them without copying their generations.
-        guard hasDroppable(at: compactMain) else { return [] }
         var dropped: [Revision] = []
-        var kept: [Generation] = []
-        kept.reserveCapacity(generations.count)
-        for var generation in generations {
-            guard let last = generation.revisions.last else { continue }
-            if generation.closed && last.main < compactMain {
-                dropped += generation.revisions
+        // Copied only once something goes: most keys of a large store have nothing to drop.
+        var kept: [Generation]?
+        for (position, var generation) in generations.enumerated() {
+            let drop = Self.dropCount(generation, at: compactMain)
+            if drop == 0 && !generation.revisions.isEmpty {
+                kept?.append(generation)
                 continue
             }
-            // Index of the newest revision at or before compactMain, if any.
-            var keepFrom = 0
-            for (i, revision) in generation.revisions.enumerated() where revision.main <= compactMain {
-                keepFrom = i
-            }
-            // The version just before a change made exactly at the compaction point stays too: a watcher asking
-            // for prev_kv gets it for every event it can still receive.
-            if keepFrom > 0 && generation.revisions[keepFrom].main == compactMain { keepFrom -= 1 }
-            if keepFrom > 0 {
-                dropped += generation.revisions[..<keepFrom]
-                generation.revisions.removeFirst(keepFrom)
-                generation.firstVersion += Int64(keepFrom)
-            }
-            kept.append(generation)
+            if kept == nil { kept = Array(generations[..<position]) }
+            dropped += generation.revisions[..<drop]
+            // A generation that loses every revision goes.
+            if drop == generation.revisions.count { continue }
+            generation.revisions.removeFirst(drop)
+            generation.firstVersion += Int64(drop)
+            kept!.append(generation)
         }
-        generations = kept
+        if let kept { generations = kept }
         return dropped
     }
 
-    /// Whether `compact(at: compactMain)` would drop anything: a generation ended below `compactMain`, or one with
-    /// two or more revisions at or before it (one when that one is below `compactMain` and not the first).
-    private func hasDroppable(at compactMain: Int64) -> Bool {
-        for generation in generations {
-            let revisions = generation.revisions
-            guard let last = revisions.last else { return true }
-            if generation.closed && last.main < compactMain { return true }
-            if revisions.count > 1 && revisions[1].main < compactMain { return true }
-            if revisions.count > 2 && revisions[2].main <= compactMain { return true }
+    /// How many of `generation`'s oldest revisions compaction at `compactMain` drops: all of a generation ended
+    /// below it; otherwise those before its newest revision at or before `compactMain` — and not the one before a
+    /// change made exactly at the compaction point, which a watcher asking for prev_kv gets for every event it can
+    /// still receive.
+    private static func dropCount(_ generation: Generation, at compactMain: Int64) -> Int {
+        guard let last = generation.revisions.last else { return 0 }
+        if generation.closed && last.main < compactMain { return generation.revisions.count }
+        var keepFrom = 0
+        for (i, revision) in generation.revisions.enumerated() where revision.main <= compactMain {
+            keepFrom = i
         }
-        return false
+        if keepFrom > 0 && generation.revisions[keepFrom].main == compactMain { keepFrom -= 1 }
+        return keepFrom
     }
 }
 
