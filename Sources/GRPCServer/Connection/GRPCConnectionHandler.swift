@@ -18,6 +18,9 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
     private(set) var session: NghttpSession!
     /// The live streams of this connection. Owned here; removed when nghttp2 closes a stream.
     private var streams: [HTTP2StreamID: GRPCServerStream] = [:]
+    /// The stream whose header block is being received (nghttp2 delivers a block's fields one after another,
+    /// between its begin and end callbacks), so each field reaches it without a lookup in `streams`.
+    private var headerBlockStream: GRPCServerStream?
     /// Streams whose outbound queue drained during the current flush; told after it.
     private var drainedStreams: [GRPCServerStream] = []
 
@@ -123,6 +126,7 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         guard let session else { return }
         let open = streams
         streams.removeAll()
+        headerBlockStream = nil
         for stream in open.values { stream.closed() }
         session.close()
         self.session = nil
@@ -213,16 +217,25 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
 
 extension GRPCConnectionHandler: NghttpSessionDelegate {
     func sessionBeginHeaders(streamID: HTTP2StreamID) {
-        if streams[streamID] == nil {
-            streams[streamID] = GRPCServerStream(id: streamID, connection: self, configuration: configuration)
+        if let stream = streams[streamID] {
+            headerBlockStream = stream
+        } else {
+            let stream = GRPCServerStream(id: streamID, connection: self, configuration: configuration)
+            streams[streamID] = stream
+            headerBlockStream = stream
         }
     }
 
     func sessionReceivedHeader(_ field: HeaderField, streamID: HTTP2StreamID) {
-        streams[streamID]?.appendRequestHeader(field)
+        if let stream = headerBlockStream, stream.id == streamID {
+            stream.appendRequestHeader(field)
+        } else {
+            streams[streamID]?.appendRequestHeader(field)
+        }
     }
 
     func sessionReceivedHeaders(streamID: HTTP2StreamID, endStream: Bool) {
+        headerBlockStream = nil
         streams[streamID]?.receivedHeaders(
             endStream: endStream, router: router, configuration: configuration, logger: logger)
     }
@@ -241,6 +254,7 @@ extension GRPCConnectionHandler: NghttpSessionDelegate {
     }
 
     func sessionClosedStream(streamID: HTTP2StreamID, errorCode: UInt32) {
+        if headerBlockStream?.id == streamID { headerBlockStream = nil }
         guard let stream = streams.removeValue(forKey: streamID) else { return }
         stream.closed()
     }

@@ -232,26 +232,31 @@ final class NghttpSession {
 
     /// Calls `body` with an `nghttp2_nv` array for `headers`. nghttp2 copies names and values while submitting.
     func withNameValues<R>(_ headers: [HeaderField], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
-        var storage: [UInt8] = []
-        var spans: [(name: Range<Int>, value: Range<Int>)] = []
-        spans.reserveCapacity(headers.count)
-        for field in headers {
-            let nameStart = storage.count
-            storage.append(contentsOf: field.name.utf8)
-            let valueStart = storage.count
-            storage.append(contentsOf: field.value.utf8)
-            spans.append((nameStart..<valueStart, valueStart..<storage.count))
-        }
-        storage.append(0)  // never empty, so baseAddress is never nil
-        return storage.withUnsafeMutableBufferPointer { bytes in
-            let base = bytes.baseAddress!
-            let nva = spans.map { span in
-                nghttp2_nv(
-                    name: base + span.name.lowerBound, value: base + span.value.lowerBound,
-                    namelen: span.name.count, valuelen: span.value.count,
-                    flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+        // Both arrays live on the stack for the usual few short fields (a reply's headers or trailers), so
+        // submitting them allocates nothing; nghttp2 copies what it keeps.
+        var byteCount = 1  // never empty, so baseAddress is never nil
+        for field in headers { byteCount += field.name.utf8.count + field.value.utf8.count }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: byteCount) { storage in
+            withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: Swift.max(headers.count, 1)) { nva in
+                let base = storage.baseAddress!
+                var offset = 0
+                func copy(_ text: String) -> (UnsafeMutablePointer<UInt8>, Int) {
+                    let start = base + offset
+                    let count = UnsafeMutableBufferPointer(start: start, count: byteCount - offset)
+                        .initialize(fromContentsOf: text.utf8)
+                    offset += count
+                    return (start, count)
+                }
+                for (position, field) in headers.enumerated() {
+                    let (name, nameLength) = copy(field.name)
+                    let (value, valueLength) = copy(field.value)
+                    (nva.baseAddress! + position).initialize(
+                        to: nghttp2_nv(
+                            name: name, value: value, namelen: nameLength, valuelen: valueLength,
+                            flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+                }
+                return body(nva.baseAddress!, headers.count)
             }
-            return nva.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
         }
     }
 

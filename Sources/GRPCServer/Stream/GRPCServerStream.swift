@@ -100,8 +100,7 @@ public final class GRPCServerStream {
         let connection = self.connection
         append(&outbound, connection.allocator)
         if action == .sendHeadersAndQueue {
-            connection.session.submitResponse(
-                streamID: id, headers: [HeaderField(":status", "200"), HeaderField("content-type", "application/grpc")])
+            connection.session.submitResponse(streamID: id, headers: Self.responseHeaders)
         } else {
             resumeIfDeferred()
         }
@@ -120,17 +119,20 @@ public final class GRPCServerStream {
     /// Ends the call with `status` (OK or an error). Later sends and finishes are ignored.
     public func finish(_ status: GRPCStatus) {
         eventLoop.preconditionInEventLoop()
-        let trailers = [
-            HeaderField("grpc-status", String(status.code.rawValue)),
-            HeaderField("grpc-message", GRPCStatusMessageEncoding.encode(status.message)),
-        ]
+        let trailers =
+            status.code == .ok && status.message.isEmpty
+            ? Self.okTrailers
+            : [
+                HeaderField("grpc-status", String(status.code.rawValue)),
+                HeaderField("grpc-message", GRPCStatusMessageEncoding.encode(status.message)),
+            ]
         switch state.sendStatus() {
         case .ignore:
             return
         case .trailersOnly:
             connection.session.submitFinalHeaders(
                 streamID: id,
-                headers: [HeaderField(":status", "200"), HeaderField("content-type", "application/grpc")] + trailers)
+                headers: Self.responseHeaders + trailers)
         case .queueTrailers:
             outbound.finish(trailers: trailers)
             resumeIfDeferred()
@@ -138,6 +140,11 @@ public final class GRPCServerStream {
         endServing()
         connection.scheduleFlush()
     }
+
+    /// The response headers of every call that answers with messages.
+    private static let responseHeaders = [HeaderField(":status", "200"), HeaderField("content-type", "application/grpc")]
+    /// The trailers of a call that ends with OK and no message, the usual end: built once.
+    private static let okTrailers = [HeaderField("grpc-status", "0"), HeaderField("grpc-message", "")]
 
     // MARK: For the connection
 

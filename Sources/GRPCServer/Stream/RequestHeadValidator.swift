@@ -54,6 +54,7 @@ public enum RequestHeadValidator {
 
     /// `application/grpc`, optionally followed by `+codec` or `;parameters`.
     static func isGRPCContentType(_ value: String) -> Bool {
+        if value == "application/grpc" { return true }  // what every stock client sends
         let lowered = value.lowercased()
         guard lowered.hasPrefix("application/grpc") else { return false }
         let rest = lowered.dropFirst("application/grpc".count)
@@ -62,12 +63,14 @@ public enum RequestHeadValidator {
 
     /// `/service/method` → (`service`, `method`), both non-empty.
     static func splitPath(_ path: String) -> (String, String)? {
-        guard path.hasPrefix("/") else { return nil }
-        let body = path.dropFirst()
-        guard let slash = body.lastIndex(of: "/") else { return nil }
-        let service = body[..<slash]
-        let method = body[body.index(after: slash)...]
-        guard !service.isEmpty, !method.isEmpty else { return nil }
-        return (String(service), String(method))
+        // On the UTF-8 bytes: `/` is ASCII, so a byte split never cuts a character.
+        let bytes = path.utf8
+        guard bytes.first == UInt8(ascii: "/"), let slash = bytes.lastIndex(of: UInt8(ascii: "/")),
+            slash != bytes.startIndex
+        else { return nil }
+        let serviceStart = bytes.index(after: bytes.startIndex)
+        let methodStart = bytes.index(after: slash)
+        guard serviceStart < slash, methodStart < bytes.endIndex else { return nil }
+        return (String(path[serviceStart..<slash]), String(path[methodStart...]))
     }
 }
