@@ -1,5 +1,6 @@
 """Requests no stock gRPC client sends, on raw HTTP/2: framing edge cases and protocol errors."""
 import socket
+import struct
 
 import grpc
 
@@ -165,3 +166,52 @@ def test_malformed_frame_after_preface_gets_goaway(vigil):
         types.append(received[i + 3])
         i += 9 + length
     assert 7 in types
+
+
+def _frames(data):
+    """(type, flags, payload) of every whole frame in `data`."""
+    frames, i = [], 0
+    while i + 9 <= len(data):
+        length = int.from_bytes(data[i:i + 3], "big")
+        if i + 9 + length > len(data):
+            break
+        frames.append((data[i + 3], data[i + 4], data[i + 9:i + 9 + length]))
+        i += 9 + length
+    return frames
+
+
+def _ping(payload, ack=False):
+    return struct.pack(">I", 8)[1:] + bytes([6, 1 if ack else 0]) + b"\x00\x00\x00\x00" + payload
+
+
+def test_ping_is_acknowledged_with_its_payload(vigil):
+    # Held for other output to travel with (at most a few milliseconds), then sent on its own.
+    sock = socket.create_connection(("127.0.0.1", vigil.port), timeout=10)
+    sock.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00" + _ping(b"vigil-42"))
+    received = b""
+    while not any(t == 6 and f & 1 for t, f, _ in _frames(received)):
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed before the PING was acknowledged"
+        received += chunk
+    sock.close()
+    assert [p for t, f, p in _frames(received) if t == 6 and f & 1] == [b"vigil-42"]
+
+
+def test_ping_flood_closes_only_that_connection(vigil):
+    with grpc.insecure_channel(vigil.address) as channel:
+        assert unary(channel, HEALTH)(b"", timeout=10) == SERVING
+        sock = socket.create_connection(("127.0.0.1", vigil.port), timeout=10)
+        sock.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        closed = False
+        try:
+            for _ in range(100):
+                sock.sendall(b"".join(_ping(struct.pack(">Q", n)) for n in range(1000)))
+        except (BrokenPipeError, ConnectionResetError):
+            closed = True
+        while not closed:
+            try:
+                closed = not sock.recv(65536)
+            except ConnectionResetError:
+                closed = True
+        sock.close()
+        assert unary(channel, HEALTH)(b"", timeout=10) == SERVING

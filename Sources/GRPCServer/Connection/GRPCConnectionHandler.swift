@@ -155,7 +155,8 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
     }
 
     /// Collects what nghttp2 has to send and writes it with one flush (large DATA payloads as the streams' own
-    /// buffers, gathered by the socket write).
+    /// buffers, gathered by the socket write). PING acknowledgements go out with other output, or once they have
+    /// waited ``pingAcknowledgementDelay`` (see ``holdPingAcknowledgements``).
     private func flushNow() {
         guard let context, let session, context.channel.isActive else { return }
         flushing = true
@@ -163,22 +164,34 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         var buffers: [ByteBuffer] = []
         var total = 0
         var more = false
-        while true {
-            do {
+        do {
+            while true {
                 let drained = try session.drainOutput(limit: configuration.maxWriteBatchBytes - total)
                 buffers += drained.buffers
                 total += drained.bytes
                 more = drained.more
-            } catch {
-                logger.debug("HTTP/2 session failed while sending", metadata: ["error": "\(error)"])
-                context.close(promise: nil)
-                return
+                let drainedStreams = self.drainedStreams
+                self.drainedStreams.removeAll()
+                for stream in drainedStreams { stream.notifyWritable() }
+                // A producer woken above may have queued more; take it in this same write while room remains.
+                if drainedStreams.isEmpty || more { break }
             }
-            let drained = drainedStreams
-            drainedStreams.removeAll()
-            for stream in drained { stream.notifyWritable() }
-            // A producer woken above may have queued more; take it in this same write while room remains.
-            if drained.isEmpty || more { break }
+            // Left unacknowledged only when nothing else went out (draining sends them along with any output).
+            if !session.unacknowledgedPings.isEmpty {
+                if pingAcknowledgementsDue || session.unacknowledgedPings.count >= 16 {
+                    try session.acknowledgePings()
+                    let drained = try session.drainOutput()
+                    buffers += drained.buffers
+                    total += drained.bytes
+                } else {
+                    holdPingAcknowledgements()
+                }
+            }
+            pingAcknowledgementsDue = false
+        } catch {
+            logger.debug("HTTP/2 session failed while sending", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+            return
         }
         if !buffers.isEmpty {
             for buffer in buffers { context.write(wrapOutboundOut(buffer), promise: nil) }
@@ -189,6 +202,29 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         }
         if session.isFinished {
             context.close(promise: nil)
+        }
+    }
+
+    /// How long a PING acknowledgement may wait for other output to travel with. grpc-go clients send a PING
+    /// (their bandwidth probe) with nearly every response they receive, just before their next request: held, the
+    /// acknowledgement goes out with that request's reply, one socket write instead of two, and the client, whose
+    /// probe is still unanswered, sends no new one meanwhile. Far below any keepalive timeout (seconds).
+    static let pingAcknowledgementDelay = TimeAmount.milliseconds(20)
+
+    /// Set when held acknowledgements have waited long enough: the next flush sends them whatever else it has.
+    private var pingAcknowledgementsDue = false
+    /// The timer that ends the wait, while one is pending.
+    private var pingAcknowledgementTimer: Scheduled<Void>?
+
+    /// Nothing else to write: the acknowledgements wait for other output, at most ``pingAcknowledgementDelay``.
+    private func holdPingAcknowledgements() {
+        guard pingAcknowledgementTimer == nil else { return }
+        pingAcknowledgementTimer = eventLoop.assumeIsolated().scheduleTask(in: Self.pingAcknowledgementDelay) {
+            [self] in
+            pingAcknowledgementTimer = nil
+            guard let session, !session.unacknowledgedPings.isEmpty else { return }
+            pingAcknowledgementsDue = true
+            flushNow()
         }
     }
 

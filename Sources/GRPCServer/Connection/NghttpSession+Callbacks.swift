@@ -41,6 +41,10 @@ extension NghttpSession {
                 session.delegate?.sessionReceivedHeaders(streamID: streamID, endStream: endStream)
             case UInt8(NGHTTP2_DATA.rawValue) where endStream:
                 session.delegate?.sessionReceivedEndStream(streamID: streamID)
+            case UInt8(NGHTTP2_PING.rawValue) where header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) == 0:
+                // Only reached with automatic acknowledgement off (the server role); the payload is 8 opaque bytes.
+                let payload = withUnsafeBytes(of: frame!.pointee.ping.opaque_data) { $0.loadUnaligned(as: UInt64.self) }
+                if !session.receivedPing(payload) { return Int32(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue) }
             default:
                 break
             }

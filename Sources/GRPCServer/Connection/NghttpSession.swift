@@ -48,6 +48,11 @@ final class NghttpSession {
     private var collected: [ByteBuffer] = []
     private var collecting = ByteBuffer()
     private var collectedBytes = 0
+    /// Payloads of PINGs received and not yet acknowledged (server only: nghttp2's automatic acknowledgement is
+    /// off, so the owner can send the acknowledgement with its next write instead of in a write of its own).
+    private(set) var unacknowledgedPings: [UInt64] = []
+    /// Whether PINGs are acknowledged by ``acknowledgePings()`` rather than by nghttp2 (the server role).
+    private let acknowledgesPings: Bool
 
     /// Creates a session. For a server, the connection preface (SETTINGS) is queued at once.
     ///
@@ -55,6 +60,7 @@ final class NghttpSession {
     ///   - role: server or client.
     ///   - settings: SETTINGS sent first, with their values.
     init(role: Role, settings: [(setting: Setting, value: UInt32)]) {
+        acknowledgesPings = role == .server
         var callbacks: OpaquePointer?
         precondition(nghttp2_session_callbacks_new(&callbacks) == 0, "nghttp2 out of memory")
         defer { nghttp2_session_callbacks_del(callbacks) }
@@ -65,6 +71,9 @@ final class NghttpSession {
         defer { nghttp2_option_del(option) }
         // gRPC peers may send MAX_CONCURRENT_STREAMS=0 (grpcio); it only forbids push, which a server never does.
         nghttp2_option_set_peer_max_concurrent_streams(option, UInt32.max)
+        // A server acknowledges PINGs itself (``acknowledgePings()``), so that a peer's PING, which grpc-go sends
+        // with nearly every response it receives, need not cost a socket write of its own.
+        if acknowledgesPings { nghttp2_option_set_no_auto_ping_ack(option, 1) }
 
         let userData = Unmanaged.passUnretained(self).toOpaque()
         let result: Int32
@@ -110,6 +119,7 @@ final class NghttpSession {
     }
 
     /// Collects every frame nghttp2 wants to send, in order, stopping once at least `limit` bytes are collected.
+    /// When there is anything to send, acknowledgements of the PINGs received so far are sent with it.
     /// Large DATA payloads come back as the streams' own buffers (slices of their outbound queues), not copies.
     ///
     /// - Returns: the buffers to write, in order, their size in bytes, and whether nghttp2 may have more to send
@@ -130,6 +140,8 @@ final class NghttpSession {
                 break
             }
             collect(UnsafeRawBufferPointer(start: chunk, count: count))
+            // Something goes out: held PING acknowledgements travel with it, serialised into the same buffer.
+            if !unacknowledgedPings.isEmpty { try acknowledgePings() }
         }
         sealCollecting()
         return (collected, collectedBytes, more)
@@ -162,6 +174,44 @@ final class NghttpSession {
         guard collecting.readableBytes > 0 else { return }
         collected.append(collecting)
         collecting = ByteBuffer()
+    }
+
+    /// Sends a PING with `payload` (a client's, in tests).
+    func submitPing(_ payload: UInt64) {
+        guard let session else { return }
+        withUnsafeBytes(of: payload) { opaque in
+            _ = nghttp2_submit_ping(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), opaque.bindMemory(to: UInt8.self).baseAddress)
+        }
+    }
+
+    /// A PING arrived (server role, automatic acknowledgement off): remembered until ``acknowledgePings()``.
+    ///
+    /// - Returns: false when too many wait (a PING flood): the session must end, as nghttp2 ends it when its own
+    ///   queue of unsent acknowledgements overflows.
+    func receivedPing(_ payload: UInt64) -> Bool {
+        guard acknowledgesPings else { return true }  // nghttp2 acknowledged it already
+        guard unacknowledgedPings.count < Self.maxUnacknowledgedPings else { return false }
+        unacknowledgedPings.append(payload)
+        return true
+    }
+
+    /// nghttp2's own bound on unsent acknowledgements (`NGHTTP2_DEFAULT_MAX_OBQ_FLOOD_ITEM`).
+    static let maxUnacknowledgedPings = 1000
+
+    /// Queues an acknowledgement for every PING received so far, to go out with the next drained output.
+    ///
+    /// - Throws: ``NghttpSessionError`` when nghttp2 refuses them (its queue of unsent acknowledgements is full: the
+    ///   peer floods), which ends the connection.
+    func acknowledgePings() throws(NghttpSessionError) {
+        guard let session, !unacknowledgedPings.isEmpty else { return }
+        defer { unacknowledgedPings.removeAll(keepingCapacity: true) }
+        for payload in unacknowledgedPings {
+            let result = withUnsafeBytes(of: payload) { opaque in
+                nghttp2_submit_ping(
+                    session, UInt8(NGHTTP2_FLAG_ACK.rawValue), opaque.bindMemory(to: UInt8.self).baseAddress)
+            }
+            if result != 0 { throw NghttpSession.error(result) }
+        }
     }
 
     /// Whether nghttp2 still wants to read or write; when neither, the connection is finished.

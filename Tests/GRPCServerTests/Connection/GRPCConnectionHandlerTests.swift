@@ -75,6 +75,34 @@ struct GRPCConnectionHandlerTests {
         #expect(client.closed[id] == 0)
     }
 
+    @Test("a PING with nothing else to send is acknowledged after the delay; one before a call, with its reply")
+    func pingAcknowledgements() throws {
+        let client = try InMemoryClient(router: router())
+        try client.ping(0x0102_0304_0506_0708)
+        #expect(client.pingAcknowledgements.isEmpty)
+        client.channel.embeddedEventLoop.advanceTime(by: GRPCConnectionHandler.pingAcknowledgementDelay)
+        try client.pump()
+        #expect(client.pingAcknowledgements == [0x0102_0304_0506_0708])
+
+        try client.ping(42)
+        #expect(client.pingAcknowledgements.count == 1)
+        let id = try client.call("/test.Service/Reverse", messages: [[1, 2, 3]])
+        #expect(client.data[id] == framed([3, 2, 1]))
+        #expect(client.pingAcknowledgements == [0x0102_0304_0506_0708, 42])
+        // Nothing is left waiting: the held acknowledgement's timer finds nothing to send.
+        client.channel.embeddedEventLoop.advanceTime(by: GRPCConnectionHandler.pingAcknowledgementDelay)
+        try client.pump()
+        #expect(client.pingAcknowledgements.count == 2)
+    }
+
+    @Test("a burst of PINGs is acknowledged at once, without waiting")
+    func pingBurst() throws {
+        let client = try InMemoryClient(router: router())
+        for payload in 1...16 { client.session.submitPing(UInt64(payload)) }
+        try client.pump()
+        #expect(client.pingAcknowledgements == (1...16).map { UInt64($0) })
+    }
+
     @Test(
         "responses large and small, spanning DATA frames sent without copying, arrive whole and in order",
         arguments: [1, 4, 5, 17, 60])

@@ -13,6 +13,10 @@ final class InMemoryClient: NghttpSessionDelegate {
     var data: [HTTP2StreamID: [UInt8]] = [:]
     /// Streams that closed, with their error code.
     var closed: [HTTP2StreamID: UInt32] = [:]
+    /// Payloads of the PING acknowledgements the server sent, in order.
+    var pingAcknowledgements: [UInt64] = []
+    /// Server output not yet scanned for PING acknowledgements (an incomplete frame waits for its rest).
+    private var unscanned = ByteBuffer()
     /// Request bodies still to send, and whether to end the stream after them.
     private var bodies: [HTTP2StreamID: (bytes: ByteBuffer, end: Bool)] = [:]
 
@@ -62,11 +66,32 @@ final class InMemoryClient: NghttpSessionDelegate {
                 moved = true
             }
             channel.embeddedEventLoop.run()
-            while let reply = try channel.readOutbound(as: ByteBuffer.self) {
+            while var reply = try channel.readOutbound(as: ByteBuffer.self) {
                 try session.receive(reply)
+                unscanned.writeBuffer(&reply)
+                scanForPingAcknowledgements()
                 moved = true
             }
             if !moved { return }
+        }
+    }
+
+    /// Sends a PING and moves bytes both ways.
+    func ping(_ payload: UInt64) throws {
+        session.submitPing(payload)
+        try pump()
+    }
+
+    /// Reads whole frames off `unscanned`, noting PING acknowledgements (type 6, flag ACK).
+    private func scanForPingAcknowledgements() {
+        while unscanned.readableBytes >= 9 {
+            let length = Int(unscanned.getInteger(at: unscanned.readerIndex, as: UInt32.self)! >> 8)
+            guard unscanned.readableBytes >= 9 + length else { return }
+            let header = unscanned.readBytes(length: 9)!
+            let payload = unscanned.readBytes(length: length)!
+            if header[3] == 6, header[4] & 1 != 0, payload.count == 8 {
+                pingAcknowledgements.append(payload.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+            }
         }
     }
 
