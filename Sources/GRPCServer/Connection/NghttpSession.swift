@@ -149,6 +149,8 @@ final class NghttpSession {
 
     /// Appends bytes nghttp2 serialised (a frame, or a DATA frame's header).
     func collect(_ bytes: UnsafeRawBufferPointer) {
+        // One allocation for a typical write's frames (a reply: HEADERS, DATA, trailers), not one per doubling.
+        if collecting.capacity == 0 { collecting.reserveCapacity(Swift.max(bytes.count, 512)) }
         collecting.writeBytes(bytes)
         collectedBytes += bytes.count
     }

@@ -17,6 +17,7 @@ public enum RequestHeadValidator {
         var timeout: String?
         var encoding: String?
         var metadata: [HeaderField] = []
+        metadata.reserveCapacity(headers.count)
         for field in headers {
             switch field.name {
             case ":method": method = field.value
