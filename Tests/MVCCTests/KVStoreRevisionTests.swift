@@ -83,7 +83,14 @@ struct KVStoreRevisionTests {
         try txn.put(key: .k("a"), value: .k("2"), lease: 0)
         #expect(txn.readRevision == 3)
         #expect(try txn.range(KeyRange(key: .k("a"))).kvs[0].value == .k("2"))
+        // Later changes of the same write find earlier ones (by sub-revision) as the previous versions.
+        try txn.put(key: .k("b"), value: .k("1"), lease: 0)
+        #expect(try txn.put(key: .k("a"), value: .k("3"), lease: 0)?.value == .k("2"))
+        #expect(try txn.range(KeyRange(key: .k("a"), rangeEnd: .k("c"))).kvs.map(\.value) == [.k("3"), .k("1")])
+        #expect(try txn.deleteRange(KeyRange(key: .k("b"))).map(\.value) == [.k("1")])
+        #expect(try txn.range(KeyRange(key: .k("a"), rangeEnd: .k("c"))).kvs.map(\.value) == [.k("3")])
         _ = try txn.commit()
+        #expect(try store.range(KeyRange(key: .k("a"))).kvs[0].value == .k("3"))
         let empty = store.beginWrite()
         #expect(try empty.commit().revision == 3)
     }

@@ -63,13 +63,13 @@ public final class KVStore {
 
     /// Reads the keys of `range` at `options.revision`.
     public func range(_ range: KeyRange, options: RangeOptions = RangeOptions()) throws(MVCCError) -> RangeResult {
-        try self.range(range, options: options, latest: currentRevision, pending: [:])
+        try self.range(range, options: options, latest: currentRevision, pending: [])
     }
 
     /// The range read shared by plain reads and reads inside a write transaction (`pending`: its uncommitted
-    /// records, `latest`: the revision its writes will get).
+    /// records, the one of sub-revision `i` at `pending[i]`; `latest`: the revision its writes will get).
     func range(
-        _ range: KeyRange, options: RangeOptions, latest: Int64, pending: [Revision: RevisionRecord]
+        _ range: KeyRange, options: RangeOptions, latest: Int64, pending: [RevisionRecord]
     ) throws(MVCCError) -> RangeResult {
         let readRevision = try resolveReadRevision(options.revision, latest: latest)
         var matches: [(key: [UInt8], visible: KeyIndex.Visible)] = []
@@ -92,7 +92,8 @@ public final class KVStore {
         }
 
         func load(_ match: (key: [UInt8], visible: KeyIndex.Visible)) throws(MVCCError) -> KeyValue {
-            if let record = pending[match.visible.modified] { return record.kv }
+            let modified = match.visible.modified
+            if modified.main == latest, modified.sub < pending.count { return pending[Int(modified.sub)].kv }
             guard let record = try backend.record(at: match.visible.modified) else {
                 throw .backend("missing record \(match.visible.modified) for a key in the index")
             }

@@ -11,10 +11,9 @@ public final class KVWriteTxn {
     public let revision: Int64
     /// The next sub-revision.
     private var nextSub: Int64 = 0
-    /// Records made so far, in sub-revision order.
+    /// Records made so far, in sub-revision order: the one of sub-revision `i` is `records[i]`, which is how reads
+    /// in this transaction find values not yet in the backend.
     private var records: [RevisionRecord] = []
-    /// The same records by revision, so reads in this transaction find values not yet in the backend.
-    private var pending: [Revision: RevisionRecord] = [:]
     /// Key indexes changed, in change order, and whether each was created by this transaction (for rollback).
     private var touched: [(keyIndex: KeyIndex, isNew: Bool)] = []
     /// The changes as watchers will see them.
@@ -35,7 +34,7 @@ public final class KVWriteTxn {
 
     /// Reads through this transaction (seeing its own changes).
     public func range(_ range: KeyRange, options: RangeOptions = RangeOptions()) throws(MVCCError) -> RangeResult {
-        try store.range(range, options: options, latest: readRevision, pending: pending)
+        try store.range(range, options: options, latest: readRevision, pending: records)
     }
 
     /// The key's current version as this transaction sees it.
@@ -46,7 +45,7 @@ public final class KVWriteTxn {
     /// The current version of the key `keyIndex` tracks, as this transaction sees it.
     private func current(in keyIndex: KeyIndex?) throws(MVCCError) -> KeyValue? {
         guard let visible = keyIndex?.visible(at: revision) else { return nil }
-        if let record = pending[visible.modified] { return record.kv }
+        if visible.modified.main == revision { return records[Int(visible.modified.sub)].kv }
         return try store.backend.record(at: visible.modified)?.kv
     }
 
@@ -106,8 +105,8 @@ public final class KVWriteTxn {
     }
 
     private func append(_ record: RevisionRecord) {
+        assert(record.revision.sub == Int64(records.count))
         records.append(record)
-        pending[record.revision] = record
     }
 
     /// What a committed write produced.
@@ -151,7 +150,6 @@ public final class KVWriteTxn {
         }
         touched.removeAll()
         records.removeAll()
-        pending.removeAll()
         events.removeAll()
     }
 }
