@@ -14,18 +14,27 @@
 /// still differ in their abbreviations. Equal abbreviations fall back to comparing the keys.
 ///
 /// Keys compare with ``KeyOrder`` (unsigned bytes). Not thread-safe; owned by its store.
+///
+/// Inlinable, so that other modules (the watch hub's index of watched keys) get it specialised for their value type
+/// instead of calling generic code through metadata and copying chunks to call their methods.
 public struct SortedKeyMap<Value> {
     /// One run of consecutive keys and their values, both sorted by key and never empty.
+    @usableFromInline
     struct Chunk {
+        @usableFromInline
         var keys: [[UInt8]]
+        @usableFromInline
         var values: [Value]
         /// How many leading bytes every key of the chunk has in common (at most their longest common prefix: removals
         /// may leave it shorter than it could be, which is still correct).
+        @usableFromInline
         var shared: Int
         /// `abbreviations[i]` is `keys[i]` abbreviated after `shared` bytes.
+        @usableFromInline
         var abbreviations: [UInt64]
 
         /// A chunk of sorted `keys`, abbreviated after their longest common prefix.
+        @inlinable
         init(keys: [[UInt8]], values: [Value]) {
             self.keys = keys
             self.values = values
@@ -36,6 +45,7 @@ public struct SortedKeyMap<Value> {
         }
 
         /// Position of the first key ≥ `key`.
+        @inlinable
         func lowerBound(_ key: [UInt8]) -> Int {
             guard SortedKeyMap.sharesPrefix(key, with: keys[0], count: shared) else {
                 // Outside the prefix all the chunk's keys share: before all of them or after all of them.
@@ -54,6 +64,7 @@ public struct SortedKeyMap<Value> {
         }
 
         /// Inserts `key` (absent, and belonging at `index`).
+        @inlinable
         mutating func insert(_ key: [UInt8], _ value: Value, at index: Int) {
             keys.insert(key, at: index)
             values.insert(value, at: index)
@@ -67,6 +78,7 @@ public struct SortedKeyMap<Value> {
             }
         }
 
+        @inlinable
         mutating func remove(at index: Int) -> Value {
             keys.remove(at: index)
             abbreviations.remove(at: index)
@@ -75,22 +87,30 @@ public struct SortedKeyMap<Value> {
     }
 
     /// Chunks in key order; empty when the map is empty.
-    private var chunks: [Chunk] = []
+    @usableFromInline
+    var chunks: [Chunk] = []
     /// The last key of each chunk, abbreviated after `shared` bytes: what the chunk search compares.
-    private var lastAbbreviations: [UInt64] = []
+    @usableFromInline
+    var lastAbbreviations: [UInt64] = []
     /// How many leading bytes every key in the map has in common (at most their longest common prefix).
-    private var shared = 0
+    @usableFromInline
+    var shared = 0
     /// Total number of keys.
-    public private(set) var count = 0
+    public var count: Int { keyCount }
+    /// Total number of keys (``count``), settable from the inlinable mutators.
+    @usableFromInline
+    var keyCount = 0
 
     /// A chunk that grows past this splits in two.
     public let maxChunkCount: Int
 
+    @inlinable
     public init(maxChunkCount: Int = 1024) {
         precondition(maxChunkCount >= 4)
         self.maxChunkCount = maxChunkCount
     }
 
+    @inlinable
     public var isEmpty: Bool { count == 0 }
 
     // MARK: Abbreviated keys
@@ -99,7 +119,7 @@ public struct SortedKeyMap<Value> {
     /// zero-padded past the key's end. For two keys with the same first `offset` bytes, a smaller abbreviation
     /// means a smaller key and a larger one a larger key; equal abbreviations decide nothing (the keys may differ
     /// further on, or only in length).
-    @inline(__always)
+    @inlinable @inline(__always)
     static func abbreviation(_ key: [UInt8], after offset: Int) -> UInt64 {
         let end = Swift.min(key.count, offset + 8)
         var value: UInt64 = 0
@@ -112,7 +132,7 @@ public struct SortedKeyMap<Value> {
     }
 
     /// Whether `key` begins with the first `count` bytes of `reference`.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func sharesPrefix(_ key: [UInt8], with reference: [UInt8], count: Int) -> Bool {
         guard key.count >= count else { return false }
         var index = 0
@@ -123,6 +143,7 @@ public struct SortedKeyMap<Value> {
         return true
     }
 
+    @inlinable
     static func commonPrefixLength(_ a: [UInt8], _ b: [UInt8]) -> Int {
         let limit = Swift.min(a.count, b.count)
         var index = 0
@@ -131,13 +152,15 @@ public struct SortedKeyMap<Value> {
     }
 
     /// Abbreviates every chunk's last key again (after `shared` changed).
-    private mutating func abbreviateLastKeys() {
+    @inlinable
+    mutating func abbreviateLastKeys() {
         let offset = shared
         lastAbbreviations = chunks.map { Self.abbreviation($0.keys[$0.keys.count - 1], after: offset) }
     }
 
     /// Notes chunk `index`'s last key in `lastAbbreviations`.
-    private mutating func noteLastKey(of index: Int) {
+    @inlinable
+    mutating func noteLastKey(of index: Int) {
         let chunk = chunks[index]
         lastAbbreviations[index] = Self.abbreviation(chunk.keys[chunk.keys.count - 1], after: shared)
     }
@@ -145,7 +168,8 @@ public struct SortedKeyMap<Value> {
     // MARK: Searching
 
     /// The chunk that holds `key` or where it would be inserted: the first whose last key is ≥ `key`, else the last.
-    private func chunkIndex(for key: [UInt8]) -> Int {
+    @inlinable
+    func chunkIndex(for key: [UInt8]) -> Int {
         let last = chunks.count - 1
         let reference = chunks[0].keys[0]
         guard Self.sharesPrefix(key, with: reference, count: shared) else {
@@ -166,6 +190,7 @@ public struct SortedKeyMap<Value> {
         return low
     }
 
+    @inlinable
     public subscript(key: [UInt8]) -> Value? {
         get {
             guard !chunks.isEmpty else { return nil }
@@ -182,12 +207,13 @@ public struct SortedKeyMap<Value> {
     // MARK: Changing
 
     /// Inserts or replaces the value for `key`.
+    @inlinable
     public mutating func insert(_ key: [UInt8], _ value: Value) {
         guard !chunks.isEmpty else {
             chunks = [Chunk(keys: [key], values: [value])]
             shared = key.count
             abbreviateLastKeys()
-            count = 1
+            keyCount = 1
             return
         }
         if !Self.sharesPrefix(key, with: chunks[0].keys[0], count: shared) {
@@ -202,7 +228,7 @@ public struct SortedKeyMap<Value> {
             return
         }
         chunks[c].insert(key, value, at: i)
-        count += 1
+        keyCount += 1
         if chunks[c].keys.count > maxChunkCount {
             let half = chunks[c].keys.count / 2
             let lower = Chunk(keys: Array(chunks[c].keys[..<half]), values: Array(chunks[c].values[..<half]))
@@ -218,14 +244,14 @@ public struct SortedKeyMap<Value> {
     }
 
     /// Removes `key`; returns its value if it was present.
-    @discardableResult
+    @inlinable @discardableResult
     public mutating func remove(_ key: [UInt8]) -> Value? {
         guard !chunks.isEmpty else { return nil }
         let c = chunkIndex(for: key)
         let i = chunks[c].lowerBound(key)
         guard i < chunks[c].keys.count, chunks[c].keys[i] == key else { return nil }
         let value = chunks[c].remove(at: i)
-        count -= 1
+        keyCount -= 1
         if chunks[c].keys.isEmpty {
             chunks.remove(at: c)
             lastAbbreviations.remove(at: c)
@@ -246,6 +272,7 @@ public struct SortedKeyMap<Value> {
 
     /// Calls `body` for every key in `[lowerBound, upperBound)` in ascending order (`upperBound` nil: no upper
     /// limit) until it returns false.
+    @inlinable
     public func forEach(from lowerBound: [UInt8], upTo upperBound: [UInt8]?, _ body: ([UInt8], Value) -> Bool) {
         guard !chunks.isEmpty else { return }
         var c = chunkIndex(for: lowerBound)
@@ -264,6 +291,7 @@ public struct SortedKeyMap<Value> {
     }
 
     /// Calls `body` for every entry in ascending key order.
+    @inlinable
     public func forEach(_ body: ([UInt8], Value) -> Void) {
         for chunk in chunks {
             for i in chunk.keys.indices { body(chunk.keys[i], chunk.values[i]) }
