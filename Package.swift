@@ -4,8 +4,10 @@ import PackageDescription
 /// Release builds of Vigil's own modules skip the runtime exclusivity checks on class properties and globals (the
 /// compile-time checks stay, and debug builds — the tests — keep the runtime ones): on the watch delivery path,
 /// where every response touches a few class properties, they cost several per cent of server CPU
-/// (docs/design.md, "Exclusivity checks").
-let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+/// (docs/design.md, "Exclusivity checks"). They are also optimised across module boundaries, so that generic
+/// code and small functions of one module (the key index, the outbound queue) are specialised and inlined where
+/// another uses them (docs/design.md, "Cross-module optimisation").
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))]
 
 let package = Package(
     name: "Vigil",
