@@ -44,6 +44,37 @@ public struct MessageWriter: ~Copyable {
 }
 
 extension ByteBuffer {
+    /// Frames messages `first`, `first + 1`, … (below `end`) one after another into the space this buffer already
+    /// has, as many whole ones as fit (none if the first does not); returns the index of the first one not written.
+    /// One pass over one buffer for a burst of small messages (a revision's responses to many watchers), instead of
+    /// a buffer access per message. `length(i)` is message i's length; `body` must write exactly that.
+    mutating func writeGRPCMessages(
+        from first: Int, to end: Int, length: (Int) -> Int, body: (Int, inout MessageWriter) -> Void
+    ) -> Int {
+        var next = first
+        writeWithUnsafeMutableBytes { space in
+            var offset = 0
+            while next < end {
+                let length = length(next)
+                let framed = length + 5
+                guard framed <= space.count - offset else { break }
+                space[offset] = 0  // not compressed
+                space[offset + 1] = UInt8(truncatingIfNeeded: length >> 24)
+                space[offset + 2] = UInt8(truncatingIfNeeded: length >> 16)
+                space[offset + 3] = UInt8(truncatingIfNeeded: length >> 8)
+                space[offset + 4] = UInt8(truncatingIfNeeded: length)
+                var writer = MessageWriter(
+                    space: UnsafeMutableRawBufferPointer(rebasing: space[(offset + 5)..<(offset + framed)]))
+                body(next, &writer)
+                precondition(writer.written == length, "a gRPC message body wrote other than its length")
+                offset += framed
+                next += 1
+            }
+            return offset
+        }
+        return next
+    }
+
     /// Appends gRPC's 5-byte prefix of an uncompressed `length`-byte message, then the message, which `body`
     /// writes into space reserved for exactly `length` bytes (writing fewer or more traps). With `declared`, the
     /// prefix announces that many bytes, of which `body` writes the first `length`; the caller appends the rest.

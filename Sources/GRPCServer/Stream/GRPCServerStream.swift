@@ -76,9 +76,7 @@ public final class GRPCServerStream {
     public func send(count: Int, length: (Int) -> Int, body: (Int, inout MessageWriter) -> Void) {
         guard count > 0 else { return }
         queueMessages { outbound, allocator in
-            for index in 0..<count {
-                outbound.appendMessage(length: length(index), allocator: allocator) { body(index, &$0) }
-            }
+            outbound.appendMessages(count: count, allocator: allocator, length: length, body: body)
         }
     }
 

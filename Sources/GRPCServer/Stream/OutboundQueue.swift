@@ -64,6 +64,25 @@ public struct OutboundQueue {
         queued(framed)
     }
 
+    /// Frames `count` messages, message i of `length(i)` bytes written by `body(i, …)`, at the end of the queue: as
+    /// many as fit go into the newest chunk in one pass, the rest into new shared chunks.
+    public mutating func appendMessages(
+        count: Int, allocator: ByteBufferAllocator, length: (Int) -> Int, body: (Int, inout MessageWriter) -> Void
+    ) {
+        var next = 0
+        while next < count {
+            if tail != nil {
+                let before = tail!.readableBytes
+                next = tail!.writeGRPCMessages(from: next, to: count, length: length, body: body)
+                queued(tail!.readableBytes - before)
+                if next == count { return }
+            }
+            // The next message does not fit: a new chunk, at least large enough for it.
+            sealTail()
+            tail = allocator.buffer(capacity: Swift.max(length(next) + 5, Self.chunkCapacity))
+        }
+    }
+
     /// Frames one message made of `headLength` bytes, which `body` writes, followed by `attachments` as they are:
     /// shared buffers (a catch-up batch sent to many watchers) are queued as chunks of their own and reach the
     /// socket without being copied into this queue.

@@ -28,6 +28,24 @@ struct OutboundQueueTests {
         }
     }
 
+    @Test("a burst of messages of varied sizes, some larger than a chunk, comes out framed, whole and in order")
+    func burst() {
+        var queue = OutboundQueue(highWatermark: 1 << 30, lowWatermark: 0)
+        queue.appendMessage([7], allocator: allocator)
+        // Lengths that leave chunks partly filled, and two larger than a whole chunk.
+        let lengths = (0..<3000).map { i in i == 1000 || i == 2000 ? OutboundQueue.chunkCapacity + 17 : (i * 37) % 300 }
+        func message(_ i: Int) -> [UInt8] { (0..<lengths[i]).map { UInt8(truncatingIfNeeded: i &+ $0) } }
+        queue.appendMessages(count: lengths.count, allocator: allocator, length: { lengths[$0] }) { i, writer in
+            writer.write(message(i))
+        }
+        queue.appendMessage([8], allocator: allocator)
+        var expected = frame([7])
+        for i in lengths.indices { expected += frame(message(i)) }
+        expected += frame([8])
+        #expect(queue.queuedBytes == expected.count)
+        #expect(drain(&queue, maxLength: 16_384) == expected)
+    }
+
     @Test("a message with attachments: one prefix for head and attachments, large attachments sliced, not copied")
     func attachments() {
         var queue = OutboundQueue(highWatermark: 1 << 20, lowWatermark: 0)
