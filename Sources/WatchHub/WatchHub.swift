@@ -125,7 +125,7 @@ public final class WatchHub: @unchecked Sendable {
             let watcher: Watcher
             if start == 0 || start > head {
                 watcher = Watcher(id: id, range: range, options: options, stream: stream, progress: .synced)
-                index.insert(watcher)
+                index.insert(watcher, nextRevision: head + 1)
             } else {
                 watcher = Watcher(id: id, range: range, options: options, stream: stream, progress: .unsynced(next: start))
                 stream.unsynced.insert(watcher.id)
@@ -549,7 +549,7 @@ public final class WatchHub: @unchecked Sendable {
         let stream = watcher.stream
         watcher.progress = .synced
         stream.unsynced.remove(watcher.id)
-        index.insert(watcher)
+        index.insert(watcher, nextRevision: head + 1)
         if stream.progressRequested { answerProgressIfReady(stream) }
     }
 

@@ -27,24 +27,25 @@ final class WatcherIndex {
     /// The number of watchers indexed.
     private(set) var count = 0
 
-    func insert(_ watcher: Watcher) {
+    /// Adds a caught-up watcher; `nextRevision` is the first revision it can be sent (the head's successor).
+    func insert(_ watcher: Watcher, nextRevision: Int64) {
         if watcher.range.isSingleKey {
             switch single[watcher.range.key] {
             case nil:
                 watcher.slot = 0
                 single.insert(watcher.range.key, .one(watcher))
             case .one(let first):
-                let list = WatcherList(first)
-                list.append(watcher)
+                let list = WatcherList(first, nextRevision: nextRevision)
+                list.append(watcher, nextRevision: nextRevision)
                 single.insert(watcher.range.key, .many(list))
             case .many(let list):
-                list.append(watcher)
+                list.append(watcher, nextRevision: nextRevision)
             }
         } else if let list = ranges[watcher.range] {
-            list.append(watcher)
+            list.append(watcher, nextRevision: nextRevision)
         } else {
             watcher.slot = 0
-            ranges[watcher.range] = WatcherList(watcher)
+            ranges[watcher.range] = WatcherList(watcher, nextRevision: nextRevision)
             dirty = true
         }
         count += 1
@@ -142,22 +143,51 @@ final class WatcherIndex {
 final class WatcherList {
     private(set) var members: [Watcher]
     /// The members grouped by stream, when every member takes every event as it is: what the hub's publish queues
-    /// for a revision's one event without visiting each member. Built by the hub once the membership has stayed the
-    /// same over a publish; dropped by every change of membership.
+    /// for a revision's one event without visiting each member. Kept up as members join while all of them do (so a
+    /// burst of creations leaves them ready for the first publish, which would otherwise visit every watcher);
+    /// otherwise built by the hub once the membership has stayed the same over a publish. Dropped by a removal, or
+    /// by a member that does not take every event.
     var streamGroups: [StreamGroup]?
     /// Publishes that visited every member since the membership last changed (the hub builds `streamGroups` on the
     /// second: a list whose watchers are parked and resumed all the time never pays for building them).
     var publishesSinceChange: UInt8 = 0
 
-    init(_ first: Watcher) {
+    /// A list of one watcher; `nextRevision` is the first revision it can be sent.
+    init(_ first: Watcher, nextRevision: Int64) {
         first.slot = 0
         members = [first]
+        if first.takesEveryEvent(from: nextRevision) {
+            streamGroups = []
+            Self.add(first, to: &streamGroups!)
+        }
     }
 
-    func append(_ watcher: Watcher) {
+    /// Adds a member; `nextRevision` is the first revision it can be sent.
+    func append(_ watcher: Watcher, nextRevision: Int64) {
         watcher.slot = Int32(members.count)
         members.append(watcher)
-        membershipChanged()
+        if streamGroups != nil && watcher.takesEveryEvent(from: nextRevision) {
+            Self.add(watcher, to: &streamGroups!)
+        } else {
+            membershipChanged()
+        }
+    }
+
+    /// Adds `watcher` at the end of its stream's group (a new group at the end if its stream has none yet), as
+    /// grouping the members in member order would place it.
+    static func add(_ watcher: Watcher, to groups: inout [StreamGroup]) {
+        let stream = watcher.stream
+        var position = groups.count - 1
+        while position >= 0 && groups[position].stream !== stream { position -= 1 }
+        if position < 0 {
+            groups.append(StreamGroup(stream: stream))
+            position = groups.count - 1
+        }
+        if watcher.wantsPrevKV {
+            groups[position].withPrevKV.append(watcher.id)
+        } else {
+            groups[position].plain.append(watcher.id)
+        }
     }
 
     private func membershipChanged() {

@@ -223,6 +223,9 @@ struct WatchHubTests {
         h.watchHub.watch(b, "a", end: "z")  // b1: a range holding k
         _ = try h.watchHub.drainAll(a)
         _ = try h.watchHub.drainAll(b)
+        // Kept up as the watchers joined: ready before the first publish, in member order per stream.
+        let list = try #require(h.watchHub.index.list(for: Array("k".utf8)))
+        #expect(list.streamGroups?.map { [$0.plain, $0.withPrevKV] } == [[[0], [1]], [[0], []]])
         // Each revision is drained before the next is written: revisions waiting together would share responses.
         var onA: [Received] = []
         var onB: [Received] = []
@@ -235,17 +238,16 @@ struct WatchHubTests {
             defer { responses.removeAll() }
             return responses.map(\.description).sorted()
         }
-        // Revisions 2 and 3 visit every watcher; from 4 on the groups built at 3 are used.
         for i in 0..<3 { try put("k=\(i)") }
         #expect(received(&onA) == (2...4).flatMap { revision in
             ["events(0 @\(revision) [\"PUT k \(revision)=\(revision - 2)\"])",
              "events(1 @\(revision) [\"PUT k \(revision)=\(revision - 2)\(revision > 2 ? " prev=\(revision - 3)" : "")\"])"]
         }.sorted())
         #expect(received(&onB).count == 6)
-        let list = try #require(h.watchHub.index.list(for: Array("k".utf8)))
-        #expect(list.streamGroups?.count == 2, "built once the membership held over a publish")
-        // A new watcher and a cancel: the groups are rebuilt and include exactly the current members.
+        #expect(list.streamGroups?.count == 2)
+        // A new plain watcher joins its stream's group; a cancel drops the groups, rebuilt over later publishes.
         h.watchHub.watch(a, "k")  // a2
+        #expect(list.streamGroups?.map { [$0.plain, $0.withPrevKV] } == [[[0, 2], [1]], [[0], []]])
         h.watchHub.cancel(on: b, watchID: 0)
         #expect(list.streamGroups == nil)
         onA = try h.watchHub.drainAll(a)
