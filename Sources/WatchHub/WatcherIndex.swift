@@ -1,4 +1,4 @@
-public import MVCC
+import MVCC
 
 /// Finds the caught-up watchers whose range holds a key, without looking at the others: a hash map for
 /// single-key watchers, and for range watchers an array of their distinct ranges sorted by start with a running
