@@ -6,8 +6,9 @@ public protocol WatchSink: AnyObject, Sendable {
 }
 
 /// The hub's state for one Watch stream: its watchers, the queue of responses it has yet to send, and the budget
-/// that keeps that queue bounded. Every field is guarded by the hub lock.
-public final class HubStream {
+/// that keeps that queue bounded. Every field is guarded by the hub lock, which is why a reference may be handed to
+/// another thread (the stream's progress timer): only the hub touches the fields, under its lock.
+public final class HubStream: @unchecked Sendable {
     /// Watchers by ID.
     var watchers = WatcherTable()
     /// The next ID to try for a watch created without one (etcd starts at 0 on every stream).
