@@ -21,6 +21,8 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
     /// The stream whose header block is being received (nghttp2 delivers a block's fields one after another,
     /// between its begin and end callbacks), so each field reaches it without a lookup in `streams`.
     private var headerBlockStream: GRPCServerStream?
+    /// The array `flushNow` collects a write's buffers in, kept between flushes so that a flush allocates none.
+    private var outputScratch: [ByteBuffer] = []
     /// Streams whose outbound queue drained during the current flush; told after it.
     private var drainedStreams: [GRPCServerStream] = []
 
@@ -161,13 +163,17 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
         guard let context, let session, context.channel.isActive else { return }
         flushing = true
         defer { flushing = false }
-        var buffers: [ByteBuffer] = []
+        var buffers = outputScratch
+        outputScratch = []
+        defer {
+            buffers.removeAll(keepingCapacity: true)
+            outputScratch = buffers
+        }
         var total = 0
         var more = false
         do {
             while true {
-                let drained = try session.drainOutput(limit: configuration.maxWriteBatchBytes - total)
-                buffers += drained.buffers
+                let drained = try session.drainOutput(into: &buffers, limit: configuration.maxWriteBatchBytes - total)
                 total += drained.bytes
                 more = drained.more
                 let drainedStreams = self.drainedStreams
@@ -180,9 +186,7 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
             if !session.unacknowledgedPings.isEmpty {
                 if pingAcknowledgementsDue || session.unacknowledgedPings.count >= 16 {
                     try session.acknowledgePings()
-                    let drained = try session.drainOutput()
-                    buffers += drained.buffers
-                    total += drained.bytes
+                    total += try session.drainOutput(into: &buffers).bytes
                 } else {
                     holdPingAcknowledgements()
                 }

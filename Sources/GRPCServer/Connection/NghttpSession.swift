@@ -43,10 +43,12 @@ final class NghttpSession {
     /// DATA payloads nghttp2 framed without copying them (`NGHTTP2_DATA_FLAG_NO_COPY`), by stream: put by the read
     /// callback, taken by the send-data callback when nghttp2 sends that frame, dropped if the stream closes first.
     var noCopyPayloads: [Int32: ByteBuffer] = [:]
-    /// What ``drainOutput(limit:)`` collects, in order: frame bytes nghttp2 serialised, and small DATA payloads, are
+    /// What ``drainOutput(into:limit:)`` collects, in order: frame bytes nghttp2 serialised, and small DATA payloads, are
     /// written into `collecting`; a large DATA payload ends it and goes in as a buffer of its own, uncopied.
     private var collected: [ByteBuffer] = []
-    private var collecting = ByteBuffer()
+    /// Created on first use with room for a typical write's frames (a reply: HEADERS, DATA, trailers), not grown
+    /// from nothing one doubling at a time.
+    private var collecting: ByteBuffer?
     private var collectedBytes = 0
     /// Payloads of PINGs received and not yet acknowledged (server only: nghttp2's automatic acknowledgement is
     /// off, so the owner can send the acknowledgement with its next write instead of in a write of its own).
@@ -118,16 +120,19 @@ final class NghttpSession {
         if result < 0 { throw NghttpSession.error(Int32(result)) }
     }
 
-    /// Collects every frame nghttp2 wants to send, in order, stopping once at least `limit` bytes are collected.
-    /// When there is anything to send, acknowledgements of the PINGs received so far are sent with it.
-    /// Large DATA payloads come back as the streams' own buffers (slices of their outbound queues), not copies.
+    /// Collects every frame nghttp2 wants to send, in order, stopping once at least `limit` bytes are collected,
+    /// and appends them to `buffers`. When there is anything to send, acknowledgements of the PINGs received so far
+    /// are sent with it. Large DATA payloads come as the streams' own buffers (slices of their outbound queues), not
+    /// copies.
     ///
-    /// - Returns: the buffers to write, in order, their size in bytes, and whether nghttp2 may have more to send
-    ///   (the limit was reached).
-    func drainOutput(limit: Int = .max) throws(NghttpSessionError) -> (buffers: [ByteBuffer], bytes: Int, more: Bool) {
-        guard let session else { return ([], 0, false) }
+    /// - Returns: the bytes appended, and whether nghttp2 may have more to send (the limit was reached).
+    func drainOutput(into buffers: inout [ByteBuffer], limit: Int = .max) throws(NghttpSessionError) -> (
+        bytes: Int, more: Bool
+    ) {
+        guard let session else { return (0, false) }
         defer {
-            collected = []
+            // Kept, with its capacity, for the next drain: a flush allocates no array.
+            collected.removeAll(keepingCapacity: true)
             collectedBytes = 0
         }
         var more = true
@@ -144,14 +149,15 @@ final class NghttpSession {
             if !unacknowledgedPings.isEmpty { try acknowledgePings() }
         }
         sealCollecting()
-        return (collected, collectedBytes, more)
+        buffers += collected
+        return (collectedBytes, more)
     }
 
     /// Appends bytes nghttp2 serialised (a frame, or a DATA frame's header).
     func collect(_ bytes: UnsafeRawBufferPointer) {
         // One allocation for a typical write's frames (a reply: HEADERS, DATA, trailers), not one per doubling.
-        if collecting.capacity == 0 { collecting.reserveCapacity(Swift.max(bytes.count, 512)) }
-        collecting.writeBytes(bytes)
+        if collecting == nil { collecting = ByteBufferAllocator().buffer(capacity: Swift.max(bytes.count, 1024)) }
+        collecting!.writeBytes(bytes)
         collectedBytes += bytes.count
     }
 
@@ -164,7 +170,8 @@ final class NghttpSession {
         collectedBytes += payload.readableBytes
         if payload.readableBytes < Self.smallPayload {
             var payload = payload
-            collecting.writeBuffer(&payload)
+            if collecting == nil { collecting = ByteBufferAllocator().buffer(capacity: Swift.max(payload.readableBytes, 1024)) }
+            collecting!.writeBuffer(&payload)
         } else {
             sealCollecting()
             collected.append(payload)
@@ -173,9 +180,9 @@ final class NghttpSession {
 
     /// Ends the collecting buffer, if it holds anything: what follows goes after it.
     private func sealCollecting() {
-        guard collecting.readableBytes > 0 else { return }
-        collected.append(collecting)
-        collecting = ByteBuffer()
+        guard let full = collecting, full.readableBytes > 0 else { return }
+        collecting = nil
+        collected.append(full)
     }
 
     /// Sends a PING with `payload` (a client's, in tests).

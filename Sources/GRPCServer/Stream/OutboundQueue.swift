@@ -166,7 +166,7 @@ public struct OutboundQueue {
 
     /// Drops everything (the stream is gone).
     public mutating func removeAll() {
-        chunks.removeAll()
+        chunks.removeAll(keepingCapacity: true)
         tail = nil
         queuedBytes = 0
         trailers = nil

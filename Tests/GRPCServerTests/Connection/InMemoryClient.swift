@@ -60,7 +60,9 @@ final class InMemoryClient: NghttpSessionDelegate {
         for _ in 0..<100 {
             var moved = false
             var out = ByteBuffer()
-            for var buffer in try session.drainOutput().buffers { out.writeBuffer(&buffer) }
+            var buffers: [ByteBuffer] = []
+            _ = try session.drainOutput(into: &buffers)
+            for var buffer in buffers { out.writeBuffer(&buffer) }
             if out.readableBytes > 0 {
                 try channel.writeInbound(out)
                 moved = true
