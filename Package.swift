@@ -7,7 +7,9 @@ import PackageDescription
 /// (docs/design.md, "Exclusivity checks"). They are also optimised across module boundaries, so that generic
 /// code and small functions of one module (the key index, the outbound queue) are specialised and inlined where
 /// another uses them (docs/design.md, "Cross-module optimisation").
-let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))]
+let hotPath: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))
+]
 
 let package = Package(
     name: "Vigil",

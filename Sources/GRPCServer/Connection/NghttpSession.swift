@@ -43,8 +43,9 @@ final class NghttpSession {
     /// DATA payloads nghttp2 framed without copying them (`NGHTTP2_DATA_FLAG_NO_COPY`), by stream: put by the read
     /// callback, taken by the send-data callback when nghttp2 sends that frame, dropped if the stream closes first.
     var noCopyPayloads: [Int32: ByteBuffer] = [:]
-    /// What ``drainOutput(into:limit:)`` collects, in order: frame bytes nghttp2 serialised, and small DATA payloads, are
-    /// written into `collecting`; a large DATA payload ends it and goes in as a buffer of its own, uncopied.
+    /// What ``drainOutput(into:limit:)`` collects, in order: frame bytes nghttp2 serialised, and small DATA
+    /// payloads, are written into `collecting`; a large DATA payload ends it and goes in as a buffer of its own,
+    /// uncopied.
     private var collected: [ByteBuffer] = []
     /// Created on first use with room for a typical write's frames (a reply: HEADERS, DATA, trailers), not grown
     /// from nothing one doubling at a time.
@@ -155,8 +156,7 @@ final class NghttpSession {
 
     /// Appends bytes nghttp2 serialised (a frame, or a DATA frame's header).
     func collect(_ bytes: UnsafeRawBufferPointer) {
-        // One allocation for a typical write's frames (a reply: HEADERS, DATA, trailers), not one per doubling.
-        if collecting == nil { collecting = ByteBufferAllocator().buffer(capacity: Swift.max(bytes.count, 1024)) }
+        startCollecting(atLeast: bytes.count)
         collecting!.writeBytes(bytes)
         collectedBytes += bytes.count
     }
@@ -170,12 +170,18 @@ final class NghttpSession {
         collectedBytes += payload.readableBytes
         if payload.readableBytes < Self.smallPayload {
             var payload = payload
-            if collecting == nil { collecting = ByteBufferAllocator().buffer(capacity: Swift.max(payload.readableBytes, 1024)) }
+            startCollecting(atLeast: payload.readableBytes)
             collecting!.writeBuffer(&payload)
         } else {
             sealCollecting()
             collected.append(payload)
         }
+    }
+
+    /// Creates the collecting buffer if there is none: one allocation with room for a typical write's frames (a
+    /// reply: HEADERS, DATA, trailers), not one per doubling.
+    private func startCollecting(atLeast count: Int) {
+        if collecting == nil { collecting = ByteBufferAllocator().buffer(capacity: Swift.max(count, 1024)) }
     }
 
     /// Ends the collecting buffer, if it holds anything: what follows goes after it.
@@ -189,7 +195,8 @@ final class NghttpSession {
     func submitPing(_ payload: UInt64) {
         guard let session else { return }
         withUnsafeBytes(of: payload) { opaque in
-            _ = nghttp2_submit_ping(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), opaque.bindMemory(to: UInt8.self).baseAddress)
+            _ = nghttp2_submit_ping(
+                session, UInt8(NGHTTP2_FLAG_NONE.rawValue), opaque.bindMemory(to: UInt8.self).baseAddress)
         }
     }
 

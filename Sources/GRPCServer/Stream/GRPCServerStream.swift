@@ -140,7 +140,9 @@ public final class GRPCServerStream {
     }
 
     /// The response headers of every call that answers with messages.
-    private static let responseHeaders = [HeaderField(":status", "200"), HeaderField("content-type", "application/grpc")]
+    private static let responseHeaders = [
+        HeaderField(":status", "200"), HeaderField("content-type", "application/grpc"),
+    ]
     /// The trailers of a call that ends with OK and no message, the usual end: built once.
     private static let okTrailers = [HeaderField("grpc-status", "0"), HeaderField("grpc-message", "")]
 
