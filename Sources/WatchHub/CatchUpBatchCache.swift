@@ -1,4 +1,4 @@
-public import MVCC
+import MVCC
 import NIOCore
 
 /// Catch-up responses already built, for watchers that catch up over the same revisions and want the same events.

@@ -1,4 +1,4 @@
-public import MVCC
+import MVCC
 
 /// One committed revision as the hub keeps it: its events, and each event encoded once (with and without its
 /// previous version, the latter only when some watcher wants it). Immutable after creation but for the lazily

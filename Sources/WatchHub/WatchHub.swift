@@ -247,7 +247,7 @@ public final class WatchHub: @unchecked Sendable {
                     }
                     if uniform {
                         list.publishesSinceChange += 1
-                        if list.publishesSinceChange >= 2 { list.streamGroups = Self.streamGroups(of: list) }
+                        if list.publishesSinceChange >= 2 { list.buildStreamGroups() }
                     }
                 }
                 for stream in touched {
@@ -288,26 +288,6 @@ public final class WatchHub: @unchecked Sendable {
             }
             for stream in progressWaiters.values { answerProgressIfReady(stream) }
         }
-    }
-
-    /// The members of `list` grouped by stream, each group in member order.
-    private static func streamGroups(of list: WatcherList) -> [StreamGroup] {
-        var groups: [StreamGroup] = []
-        var positions: [ObjectIdentifier: Int] = [:]
-        for watcher in list.members {
-            let stream = watcher.stream
-            let position = positions[ObjectIdentifier(stream)] ?? {
-                groups.append(StreamGroup(stream: stream))
-                positions[ObjectIdentifier(stream)] = groups.count - 1
-                return groups.count - 1
-            }()
-            if watcher.wantsPrevKV {
-                groups[position].withPrevKV.append(watcher.id)
-            } else {
-                groups[position].plain.append(watcher.id)
-            }
-        }
-        return groups
     }
 
     /// Queues the one event of `entry` for the watchers `ids` (synced, all of `stream`, in match order) as one

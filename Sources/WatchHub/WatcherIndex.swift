@@ -145,9 +145,11 @@ final class WatcherList {
     /// The members grouped by stream, when every member takes every event as it is: what the hub's publish queues
     /// for a revision's one event without visiting each member. Kept up as members join while all of them do (so a
     /// burst of creations leaves them ready for the first publish, which would otherwise visit every watcher);
-    /// otherwise built by the hub once the membership has stayed the same over a publish. Dropped by a removal, or
-    /// by a member that does not take every event.
-    var streamGroups: [StreamGroup]?
+    /// otherwise built (``buildStreamGroups()``) by the hub once the membership has stayed the same over a publish.
+    /// Dropped by a removal, or by a member that does not take every event.
+    private(set) var streamGroups: [StreamGroup]?
+    /// Where each stream's group is in `streamGroups`, by stream, while the groups are kept.
+    private var groupPositions: [ObjectIdentifier: Int] = [:]
     /// Publishes that visited every member since the membership last changed (the hub builds `streamGroups` on the
     /// second: a list whose watchers are parked and resumed all the time never pays for building them).
     var publishesSinceChange: UInt8 = 0
@@ -158,7 +160,7 @@ final class WatcherList {
         members = [first]
         if first.takesEveryEvent(from: nextRevision) {
             streamGroups = []
-            Self.add(first, to: &streamGroups!)
+            addToGroups(first)
         }
     }
 
@@ -167,31 +169,42 @@ final class WatcherList {
         watcher.slot = Int32(members.count)
         members.append(watcher)
         if streamGroups != nil && watcher.takesEveryEvent(from: nextRevision) {
-            Self.add(watcher, to: &streamGroups!)
+            addToGroups(watcher)
         } else {
             membershipChanged()
         }
     }
 
-    /// Adds `watcher` at the end of its stream's group (a new group at the end if its stream has none yet), as
-    /// grouping the members in member order would place it.
-    static func add(_ watcher: Watcher, to groups: inout [StreamGroup]) {
-        let stream = watcher.stream
-        var position = groups.count - 1
-        while position >= 0 && groups[position].stream !== stream { position -= 1 }
-        if position < 0 {
-            groups.append(StreamGroup(stream: stream))
-            position = groups.count - 1
+    /// Groups every member by stream, each group in member order: called by the hub when every member takes every
+    /// event and the membership held over the publishes that visited each of them.
+    func buildStreamGroups() {
+        streamGroups = []
+        groupPositions.removeAll()
+        for watcher in members { addToGroups(watcher) }
+    }
+
+    /// Adds `watcher` (the groups being kept) at the end of its stream's group, a new group at the end if its
+    /// stream has none yet: where grouping the members in member order puts it.
+    private func addToGroups(_ watcher: Watcher) {
+        let stream = ObjectIdentifier(watcher.stream)
+        let position: Int
+        if let known = groupPositions[stream] {
+            position = known
+        } else {
+            position = streamGroups!.count
+            streamGroups!.append(StreamGroup(stream: watcher.stream))
+            groupPositions[stream] = position
         }
         if watcher.wantsPrevKV {
-            groups[position].withPrevKV.append(watcher.id)
+            streamGroups![position].withPrevKV.append(watcher.id)
         } else {
-            groups[position].plain.append(watcher.id)
+            streamGroups![position].plain.append(watcher.id)
         }
     }
 
     private func membershipChanged() {
         streamGroups = nil
+        groupPositions.removeAll()
         publishesSinceChange = 0
     }
 

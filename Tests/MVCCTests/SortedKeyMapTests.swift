@@ -20,17 +20,24 @@ struct SortedKeyMapTests {
             if step % 200 == 0 {
                 let low = (0..<2).map { _ in UInt8(generator.next() % 6) * 50 }
                 let high = (0..<2).map { _ in UInt8(generator.next() % 6) * 50 }
-                var scanned: [[UInt8]] = []
-                map.forEach(from: low, upTo: high) { key, _ in
-                    scanned.append(key)
-                    return true
-                }
-                let expected = reference.keys.filter { !KeyOrder.less($0, low) && KeyOrder.less($0, high) }
-                    .sorted(by: KeyOrder.less)
-                #expect(scanned == expected)
+                expectScan(map, from: low, upTo: high, matches: reference)
             }
         }
         for (key, value) in reference { #expect(map[key] == value) }
+    }
+
+    /// Checks that a scan of `map` over `[low, high)` yields exactly the reference's keys in that range, in order.
+    private func expectScan(
+        _ map: SortedKeyMap<Int>, from low: [UInt8], upTo high: [UInt8], matches reference: [[UInt8]: Int]
+    ) {
+        var scanned: [[UInt8]] = []
+        map.forEach(from: low, upTo: high) { key, _ in
+            scanned.append(key)
+            return true
+        }
+        let expected = reference.keys.filter { !KeyOrder.less($0, low) && KeyOrder.less($0, high) }
+            .sorted(by: KeyOrder.less)
+        #expect(scanned == expected)
     }
 
     /// Keys built to make abbreviated comparisons undecided: a long shared prefix (so the abbreviations start after
@@ -70,14 +77,7 @@ struct SortedKeyMapTests {
             if step % 250 == 0 {
                 let low = Self.awkwardKey(&generator)
                 let high = Self.awkwardKey(&generator)
-                var scanned: [[UInt8]] = []
-                map.forEach(from: low, upTo: high) { key, _ in
-                    scanned.append(key)
-                    return true
-                }
-                let expected = reference.keys.filter { !KeyOrder.less($0, low) && KeyOrder.less($0, high) }
-                    .sorted(by: KeyOrder.less)
-                #expect(scanned == expected)
+                expectScan(map, from: low, upTo: high, matches: reference)
             }
         }
         #expect(map.count == reference.count)

@@ -1,4 +1,4 @@
-public import NIOCore
+import NIOCore
 
 /// What a stream hands nghttp2 when nghttp2 asks it for DATA to send.
 enum NghttpOutbound {

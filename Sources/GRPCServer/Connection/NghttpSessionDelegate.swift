@@ -1,4 +1,4 @@
-public import NIOCore
+import NIOCore
 
 /// Receives what an ``NghttpSession`` decodes, synchronously, from inside `receive(_:)` or `drainOutput(into:)`.
 ///

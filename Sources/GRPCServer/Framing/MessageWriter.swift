@@ -52,22 +52,14 @@ extension ByteBuffer {
         from first: Int, to end: Int, length: (Int) -> Int, body: (Int, inout MessageWriter) -> Void
     ) -> Int {
         var next = first
-        writeWithUnsafeMutableBytes { space in
+        // Minimum 0: only the space the buffer has (the caller starts a new chunk when the next message does not fit).
+        writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { space in
             var offset = 0
             while next < end {
                 let length = length(next)
-                let framed = length + 5
-                guard framed <= space.count - offset else { break }
-                space[offset] = 0  // not compressed
-                space[offset + 1] = UInt8(truncatingIfNeeded: length >> 24)
-                space[offset + 2] = UInt8(truncatingIfNeeded: length >> 16)
-                space[offset + 3] = UInt8(truncatingIfNeeded: length >> 8)
-                space[offset + 4] = UInt8(truncatingIfNeeded: length)
-                var writer = MessageWriter(
-                    space: UnsafeMutableRawBufferPointer(rebasing: space[(offset + 5)..<(offset + framed)]))
-                body(next, &writer)
-                precondition(writer.written == length, "a gRPC message body wrote other than its length")
-                offset += framed
+                guard length + 5 <= space.count - offset else { break }
+                let index = next
+                offset += Self.frame(length: length, declaring: length, at: offset, in: space) { body(index, &$0) }
                 next += 1
             }
             return offset
@@ -79,19 +71,29 @@ extension ByteBuffer {
     /// writes into space reserved for exactly `length` bytes (writing fewer or more traps). With `declared`, the
     /// prefix announces that many bytes, of which `body` writes the first `length`; the caller appends the rest.
     mutating func writeGRPCMessage(length: Int, declaring declared: Int? = nil, body: (inout MessageWriter) -> Void) {
-        let framed = length + 5
         let declared = declared ?? length
         precondition(declared >= length)
-        writeWithUnsafeMutableBytes(minimumWritableBytes: framed) { space in
-            space[0] = 0  // not compressed
-            space[1] = UInt8(truncatingIfNeeded: declared >> 24)
-            space[2] = UInt8(truncatingIfNeeded: declared >> 16)
-            space[3] = UInt8(truncatingIfNeeded: declared >> 8)
-            space[4] = UInt8(truncatingIfNeeded: declared)
-            var writer = MessageWriter(space: UnsafeMutableRawBufferPointer(rebasing: space[5..<framed]))
-            body(&writer)
-            precondition(writer.written == length, "a gRPC message body wrote other than its length")
-            return framed
+        writeWithUnsafeMutableBytes(minimumWritableBytes: length + 5) { space in
+            Self.frame(length: length, declaring: declared, at: 0, in: space, body: body)
         }
+    }
+
+    /// Writes one framed message at `offset` in `space` (which has room for it): the prefix announcing `declared`
+    /// bytes (uncompressed), then the `length` bytes `body` writes, checked. Returns the bytes written.
+    private static func frame(
+        length: Int, declaring declared: Int, at offset: Int, in space: UnsafeMutableRawBufferPointer,
+        body: (inout MessageWriter) -> Void
+    ) -> Int {
+        let framed = length + 5
+        space[offset] = 0  // not compressed
+        space[offset + 1] = UInt8(truncatingIfNeeded: declared >> 24)
+        space[offset + 2] = UInt8(truncatingIfNeeded: declared >> 16)
+        space[offset + 3] = UInt8(truncatingIfNeeded: declared >> 8)
+        space[offset + 4] = UInt8(truncatingIfNeeded: declared)
+        var writer = MessageWriter(
+            space: UnsafeMutableRawBufferPointer(rebasing: space[(offset + 5)..<(offset + framed)]))
+        body(&writer)
+        precondition(writer.written == length, "a gRPC message body wrote other than its length")
+        return framed
     }
 }
