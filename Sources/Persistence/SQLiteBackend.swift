@@ -268,7 +268,8 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
         var newest: Int64?
         var written = 0
         do {
-            try begin.run()
+            // Opened ahead by ``prepareNextFlush()``, usually.
+            if !writer.isInTransaction { try begin.run() }
             for operation in operations {
                 switch operation {
                 case .records(let revision, let records):
@@ -321,6 +322,14 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
         return newest
     }
 
+    /// Opens the next flush's write transaction now (`BEGIN IMMEDIATE`: the write lock and a snapshot of the log: four
+    /// lock calls on the shared-memory index), so that the flush starts with its inserts. Harmless if it fails: the
+    /// flush then begins its own. While it stays open, readers (the other connection) read as before.
+    public func prepareNextFlush() {
+        guard !writer.isInTransaction else { return }
+        try? begin.run()
+    }
+
     /// Flushes since the last checkpoint. Guarded by `staging`.
     private var flushesSinceCheckpoint = 0
 
@@ -331,6 +340,8 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
     public func checkpointIfNeeded() {
         guard checkpointDue else { return }
         staging.withLock { flushesSinceCheckpoint = 0 }
+        // A checkpoint cannot run inside a transaction; one opened ahead has written nothing, and commits as a no-op.
+        if writer.isInTransaction { try? commit.run() }
         try? writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
     }
 

@@ -153,6 +153,40 @@ struct SQLiteBackendTests {
         #expect(try store.range(all, options: oldCreate).kvs.map(\.key) == [[1]])
     }
 
+    @Test("a transaction opened ahead is used by the next flush, gives way to a checkpoint, and loses nothing at a stop")
+    func preparedFlush() throws {
+        let directory = temporaryDirectory()
+        let fileSize = { (try? FileManager.default.attributesOfItem(atPath: directory + "/vigil.db")[.size] as? Int) ?? 0 }
+        let emptySize: Int
+        do {
+            let backend = try SQLiteBackend(directory: directory)
+            let store = try KVStore(backend: backend)
+            emptySize = fileSize()
+            // A prepared flush with nothing staged stays prepared; flushes use it, each ahead of the next.
+            backend.prepareNextFlush()
+            #expect(try backend.flush() == nil)
+            for i in 0..<120 {
+                try put(store, Array("k\(i)".utf8), [UInt8(i)])
+                #expect(try backend.flush() == Int64(i + 2))
+                backend.prepareNextFlush()
+                backend.prepareNextFlush()  // twice: the second finds it open
+            }
+            // The other connection reads what the flushes wrote while a transaction stays open.
+            let stored = try backend.records(mainRevisions: 2...121)
+            #expect(stored.map(\.kv.value) == (0..<120).map { [UInt8($0)] })
+            // 120 flushes: a checkpoint is due, and must not fail for the open transaction.
+            #expect(backend.checkpointDue)
+            backend.checkpointIfNeeded()
+            #expect(fileSize() > emptySize, "the checkpoint copied the log into the database")
+            try put(store, [1], [1])
+            #expect(try backend.flush() == 122)
+            backend.prepareNextFlush()  // left open at the stop
+        }
+        let store = try KVStore(backend: try SQLiteBackend(directory: directory))
+        #expect(store.currentRevision == 122)
+        #expect(try store.range(KeyRange(key: [0], rangeEnd: [0])).kvs.count == 121)
+    }
+
     @Test("leases are journaled")
     func leases() throws {
         let directory = temporaryDirectory()
@@ -170,7 +204,7 @@ struct SQLiteBackendTests {
     @Test("a database that is not Vigil's is refused, not overwritten")
     func foreign() throws {
         let directory = temporaryDirectory()
-        FileManager.default.createFile(atPath: directory + "/vigil.db", contents: Array(repeating: 0x41, count: 4096).withUnsafeBytes { Data($0) })
+        _ = FileManager.default.createFile(atPath: directory + "/vigil.db", contents: Array(repeating: 0x41, count: 4096).withUnsafeBytes { Data($0) })
         #expect(throws: SQLiteError.self) { try SQLiteBackend(directory: directory) }
     }
 

@@ -43,6 +43,11 @@ public protocol MVCCBackend: AnyObject {
     /// Housekeeping after a flush was acknowledged (SQLite: checkpoint the write-ahead log). Called by whoever
     /// holds the right to flush, never concurrently with ``flush()``.
     func checkpointIfNeeded()
+
+    /// Does ahead the part of the next flush that does not depend on what it will write (SQLite: opens its
+    /// transaction), while the writer is idle anyway. Called by whoever holds the right to flush, never concurrently
+    /// with ``flush()``.
+    func prepareNextFlush()
 }
 
 extension MVCCBackend {
@@ -51,6 +56,7 @@ extension MVCCBackend {
     public var hasStagedWork: Bool { false }
     public var checkpointDue: Bool { false }
     public func checkpointIfNeeded() {}
+    public func prepareNextFlush() {}
 }
 
 /// The counters a backend hands the store at start.

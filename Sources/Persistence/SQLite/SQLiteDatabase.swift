@@ -50,6 +50,9 @@ final class SQLiteDatabase {
         return SQLiteStatement(statement: statement, database: self)
     }
 
+    /// Whether a transaction is open on this connection (SQLite is out of autocommit mode).
+    var isInTransaction: Bool { handle.map { sqlite3_get_autocommit($0) == 0 } ?? false }
+
     var lastMessage: String { handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed" }
 }
 
