@@ -55,16 +55,80 @@ def scenario(protos, address):
     finally:
         stream.close()
         kv.close()
-    # Responses of different watchers may interleave differently: compare per watch id, in order.
-    by_id = {}
+    return by_watch_id(responses)
+
+
+def by_watch_id(responses):
+    """Responses of different watchers may interleave differently: they are compared per watch id, in order."""
+    grouped = {}
     for response in responses:
-        by_id.setdefault(response.get("watch_id", "0"), []).append(response)
-    return by_id
+        grouped.setdefault(response.get("watch_id", "0"), []).append(response)
+    return grouped
 
 
-def test_watch_session_matches_etcd(protos, vigil, etcd):
-    ours = scenario(protos, vigil.address)
-    theirs = scenario(protos, etcd.address)
+def assert_same(ours, theirs):
     assert sorted(ours) == sorted(theirs)
     for watch_id in theirs:
         assert ours[watch_id] == theirs[watch_id], f"watch {watch_id}\nvigil: {ours[watch_id]}\netcd:  {theirs[watch_id]}"
+
+
+def ranges_and_transactions(protos, address):
+    """A second session: a transaction's events in one response (with and without prev_kv), a watch from a future
+    revision, a replay from exactly the compaction revision, NODELETE with prev_kv, a half-open range and its edges,
+    client-chosen and automatic IDs side by side, a DeleteRange over a prefix, events after a cancel, and a progress
+    request."""
+    kv = KVClient(protos, address)
+    pb = kv.pb
+    put(kv, b"p/1", b"a")                                                          # 2
+    put(kv, b"p/2", b"b")                                                          # 3
+    put(kv, b"c", b"x")                                                            # 4
+    kv.call("Compact", _request=pb.CompactionRequest(revision=3))
+    stream = WatchStream(protos, address)
+    expected = 0
+    try:
+        def step(count):
+            nonlocal expected
+            expected += count
+            stream.wait_count(expected)
+
+        def events_of(watch_id, count):
+            stream.wait_for(lambda r: sum(len(x.events) for x in r if x.watch_id == watch_id) >= count,
+                            what=f"{count} events of watch {watch_id}")
+
+        stream.create(b"p/", range_end=b"p0", prev_kv=True); step(1)                   # 0
+        stream.create(b"p/1", start_revision=8); step(1)                              # 1: a future revision
+        stream.create(b"p/", range_end=b"p0", start_revision=3); step(1)              # 2: at the compaction revision
+        events_of(2, 1)
+        expected = len(stream.responses)
+        stream.create(b"p/", range_end=b"p0", filters=[pb.WatchCreateRequest.NODELETE], prev_kv=True); step(1)  # 3
+        stream.create(b"b", range_end=b"d"); step(1)                                   # 4
+        stream.create(b"zz", watch_id=7); step(1)                                      # 7
+        stream.create(b"zz"); step(1)                                                  # automatic: 5
+        kv.call("Txn", _request=pb.TxnRequest(success=[
+            pb.RequestOp(request_put=pb.PutRequest(key=b"p/%d" % i, value=b"t%d" % i)) for i in range(3)]))  # 5
+        put(kv, b"d", b"edge")                                                         # 6: outside [b, d)
+        put(kv, b"b", b"in")                                                           # 7
+        put(kv, b"c\xff", b"in")                                                       # 8
+        kv.call("DeleteRange", _request=pb.DeleteRangeRequest(key=b"p/", range_end=b"p0"))  # 9
+        events_of(0, 6)
+        events_of(1, 1)
+        events_of(4, 2)
+        stream.cancel(0)
+        stream.wait_for(lambda r: any(x.watch_id == 0 and x.canceled for x in r), what="the cancel reply")
+        put(kv, b"p/9", b"after")                                                      # 10
+        events_of(3, 4)
+        stream.progress()
+        stream.wait_for(lambda r: any(x.watch_id == -1 for x in r), what="the progress reply")
+        responses = stream.dicts()
+    finally:
+        stream.close()
+        kv.close()
+    return by_watch_id(responses)
+
+
+def test_watch_session_matches_etcd(protos, vigil, etcd):
+    assert_same(scenario(protos, vigil.address), scenario(protos, etcd.address))
+
+
+def test_ranges_and_transactions_match_etcd(protos, vigil, etcd):
+    assert_same(ranges_and_transactions(protos, vigil.address), ranges_and_transactions(protos, etcd.address))
