@@ -105,7 +105,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: hotPath
+            swiftSettings: hotPath,
+            // mimalloc (Debian's libmimalloc-dev) replaces glibc's malloc for the whole process, the Swift runtime
+            // included: glibc's arenas spent ~10 % of the server's CPU on the many short-lived buffers of a
+            // request (see docs/design.md, "Allocator"). Kept in the executable's needed libraries even if the
+            // linker drops unreferenced ones.
+            linkerSettings: [
+                .unsafeFlags(["-Xlinker", "--push-state", "-Xlinker", "--no-as-needed"]),
+                .linkedLibrary("mimalloc"),
+                .unsafeFlags(["-Xlinker", "--pop-state"]),
+            ]
         ),
         .testTarget(
             name: "MVCCTests",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing Vigil needs, skipping whatever is already there:
-#   build:  libnghttp2-dev libprotobuf-c-dev (runtime: libnghttp2-14 libprotobuf-c1)
+#   build:  libnghttp2-dev libprotobuf-c-dev libsqlite3-dev libmimalloc-dev pkgconf
+#           (runtime: libnghttp2-14 libprotobuf-c1 libsqlite3-0 libmimalloc2.0)
 #   tests:  protobuf-c-compiler protobuf-compiler (regeneration check), etcd-client (etcdctl), etcd-server
 #           (differential runs), nghttp2-client (h2load), golang-go and golang-etcd-server-dev (the stock Go
 #           clientv3, built offline), python3-venv, and a Python venv in .venv with grpcio,
@@ -10,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mode=${1:-test}
 
-build_packages=(libnghttp2-dev libprotobuf-c-dev libsqlite3-dev pkgconf)
+build_packages=(libnghttp2-dev libprotobuf-c-dev libsqlite3-dev libmimalloc-dev pkgconf)
 test_packages=(protobuf-c-compiler protobuf-compiler etcd-client etcd-server nghttp2-client python3-venv golang-go
   golang-etcd-server-dev)
 packages=("${build_packages[@]}")
