@@ -149,6 +149,8 @@ let package = Package(
             dependencies: [
                 "EtcdService", "EtcdProto", "GRPCServer", "MVCC", "Persistence",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
     ]

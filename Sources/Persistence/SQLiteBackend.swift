@@ -330,6 +330,12 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
         try? begin.run()
     }
 
+    /// Commits the transaction ``prepareNextFlush()`` opened, if one is open: it has written nothing, so the commit
+    /// writes nothing and releases the write lock.
+    public func endPreparedFlush() {
+        if writer.isInTransaction { try? commit.run() }
+    }
+
     /// Flushes since the last checkpoint. Guarded by `staging`.
     private var flushesSinceCheckpoint = 0
 
@@ -340,8 +346,8 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
     public func checkpointIfNeeded() {
         guard checkpointDue else { return }
         staging.withLock { flushesSinceCheckpoint = 0 }
-        // A checkpoint cannot run inside a transaction; one opened ahead has written nothing, and commits as a no-op.
-        if writer.isInTransaction { try? commit.run() }
+        // A checkpoint cannot run inside a transaction.
+        endPreparedFlush()
         try? writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
     }
 

@@ -1,7 +1,10 @@
 import EtcdProto
 @testable import EtcdService
 import Foundation
+import MVCC
 import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
 import Persistence
 import Testing
 
@@ -10,6 +13,10 @@ struct GroupCommitTests {
     private func store() throws -> EtcdStore {
         let directory = NSTemporaryDirectory() + "vigil-group-commit-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return try store(in: directory)
+    }
+
+    private func store(in directory: String) throws -> EtcdStore {
         let backend = try SQLiteBackend(directory: directory)
         return try EtcdStore(
             identity: ClusterIdentity(clusterID: backend.clusterID, memberID: backend.memberID), backend: backend,
@@ -60,4 +67,101 @@ struct GroupCommitTests {
         #expect(try store.range(request).count == 800)
         store.close()
     }
+
+    @Test("a lone writer on an event loop: the next flush is prepared while it turns round, across checkpoints")
+    func loneWriterOnEventLoop() throws {
+        let directory = NSTemporaryDirectory() + "vigil-group-commit-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let backend = PrepareCountingBackend(try SQLiteBackend(directory: directory))
+        let store = try EtcdStore(identity: ClusterIdentity(clusterID: 1, memberID: 2), backend: backend)
+        // 450 puts issued from the loop, one at a time, as a connection's requests are: each next one two tasks
+        // after the reply, so a led flush's queued preparation runs first (as it does while a client turns round).
+        let writer = LoopWriter(store: store, loop: group.next(), count: 450)
+        #expect(writer.run() == 450)
+        #expect(store.currentRevision == 451)
+        #expect(backend.prepared.withLockedValue { $0 } >= 400, "most flushes found their transaction open")
+        // Closing ends the transaction opened ahead: the data directory opens again at once (its writer would wait
+        // for the write lock, and give up after five seconds, if a transaction stayed open).
+        store.close()
+        let reopened = try self.store(in: directory)
+        #expect(reopened.currentRevision == 451, "every acknowledged write is durable")
+        reopened.close()
+    }
+}
+
+/// Issues `count` puts on `loop`, each after the previous one's acknowledgement; `run()` returns how many were
+/// acknowledged.
+private final class LoopWriter: @unchecked Sendable {
+    let store: EtcdStore
+    let loop: any EventLoop
+    let count: Int
+    /// Acknowledged puts; touched only on `loop`.
+    private var acknowledged = 0
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(store: EtcdStore, loop: any EventLoop, count: Int) {
+        self.store = store
+        self.loop = loop
+        self.count = count
+    }
+
+    func run() -> Int {
+        loop.execute { self.put() }
+        _ = finished.wait(timeout: .now() + 60)
+        return (try? loop.submit { self.acknowledged }.wait()) ?? 0
+    }
+
+    private func put() {
+        store.put(PutRequest(key: Array("loop/\(acknowledged)".utf8), value: [1])) { result in
+            // On the loop when the put led its own flush, on the committer thread when it waited for one (as a
+            // reply hops to its stream's loop).
+            self.loop.execute { self.acknowledge(result) }
+        }
+    }
+
+    private func acknowledge(_ result: Result<PutResponse, EtcdError>) {
+        guard case .success = result else {
+            finished.signal()
+            return
+        }
+        acknowledged += 1
+        if acknowledged == count {
+            finished.signal()
+        } else {
+            loop.execute { self.put() }
+        }
+    }
+}
+
+/// An SQLite backend that counts the flushes prepared ahead (``MVCCBackend/prepareNextFlush()``).
+private final class PrepareCountingBackend: MVCCBackend, @unchecked Sendable {
+    let wrapped: SQLiteBackend
+    let prepared = NIOLockedValueBox(0)
+
+    init(_ wrapped: SQLiteBackend) { self.wrapped = wrapped }
+
+    func load(_ visit: (RevisionRecord) -> Void) throws(MVCCError) -> BackendCounters { try wrapped.load(visit) }
+    func commit(revision: Int64, records: [RevisionRecord]) throws(MVCCError) {
+        try wrapped.commit(revision: revision, records: records)
+    }
+    func record(at revision: Revision) throws(MVCCError) -> RevisionRecord? { try wrapped.record(at: revision) }
+    func records(mainRevisions range: ClosedRange<Int64>) throws(MVCCError) -> [RevisionRecord] {
+        try wrapped.records(mainRevisions: range)
+    }
+    func compact(at revision: Int64, dropping dropped: [Revision]) throws(MVCCError) {
+        try wrapped.compact(at: revision, dropping: dropped)
+    }
+    var estimatedSize: Int { wrapped.estimatedSize }
+    var needsFlush: Bool { wrapped.needsFlush }
+    func flush() throws(MVCCError) -> Int64? { try wrapped.flush() }
+    var hasStagedWork: Bool { wrapped.hasStagedWork }
+    var checkpointDue: Bool { wrapped.checkpointDue }
+    func checkpointIfNeeded() { wrapped.checkpointIfNeeded() }
+    func prepareNextFlush() {
+        prepared.withLockedValue { $0 += 1 }
+        wrapped.prepareNextFlush()
+    }
+    func endPreparedFlush() { wrapped.endPreparedFlush() }
 }

@@ -76,7 +76,7 @@ final class GroupCommitter: @unchecked Sendable {
     /// send its next write: a lone writer's next flush starts with its transaction already open (put-1: the
     /// `BEGIN`'s lock calls, ~5 µs, left the path between request and sync).
     private func prepareNextFlush() {
-        guard takeFlushRight() else { return }
+        guard condition.withLock({ running }), takeFlushRight() else { return }
         backend.prepareNextFlush()
         let pending = store.lock.withLock { () -> Bool in
             store.flushInProgress = false
@@ -173,7 +173,11 @@ final class GroupCommitter: @unchecked Sendable {
             }
             if !keepRunning {
                 let idle = store.lock.withLock { !store.flushInProgress && store.waiters.isEmpty }
-                if idle && !backend.hasStagedWork {
+                if idle && !backend.hasStagedWork && takeFlushRight() {
+                    // No transaction is left open for the data directory's next user; no new one is prepared
+                    // (`running` is false), though a late write may still flush on its own.
+                    backend.endPreparedFlush()
+                    store.lock.withLock { store.flushInProgress = false }
                     finished.signal()
                     return
                 }

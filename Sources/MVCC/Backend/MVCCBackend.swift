@@ -48,6 +48,10 @@ public protocol MVCCBackend: AnyObject {
     /// transaction), while the writer is idle anyway. Called by whoever holds the right to flush, never concurrently
     /// with ``flush()``.
     func prepareNextFlush()
+
+    /// Ends what ``prepareNextFlush()`` began without writing anything (SQLite: the empty transaction commits). Called
+    /// when the committer stops, by whoever holds the right to flush.
+    func endPreparedFlush()
 }
 
 extension MVCCBackend {
@@ -57,6 +61,7 @@ extension MVCCBackend {
     public var checkpointDue: Bool { false }
     public func checkpointIfNeeded() {}
     public func prepareNextFlush() {}
+    public func endPreparedFlush() {}
 }
 
 /// The counters a backend hands the store at start.
