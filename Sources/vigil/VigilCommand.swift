@@ -170,6 +170,7 @@ struct VigilCommand: AsyncParsableCommand {
                 "data-dir": "\(dataDir)", "version": "\(VigilVersion.vigil)",
             ])
 
+        let allocatorHousekeeping = AllocatorHousekeeping.start(on: group)
         // etcd looks for expired leases every 500 ms.
         let leaseTimer = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(500), delay: .milliseconds(500)) {
             _ in store.revokeExpiredLeases()
@@ -182,6 +183,7 @@ struct VigilCommand: AsyncParsableCommand {
         let signal = await signals.next()
         compactor?.stop()
         leaseTimer.cancel()
+        for task in allocatorHousekeeping { task.cancel() }
         logger.info("received signal; shutting down gracefully", metadata: ["signal": "\(signal)"])
         await server.shutDownGracefully()
         store.close()

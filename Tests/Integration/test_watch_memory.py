@@ -52,9 +52,7 @@ def test_hundred_thousand_watches_free_their_memory(protos):
 
     from conftest import VigilProcess, wait_until
     from grpc_raw import unary
-    # One malloc arena: otherwise glibc may open a new per-thread arena in any round (measured here: a one-off
-    # step of ~27 MiB in the third round, flat afterwards), which says nothing about Vigil freeing its watchers.
-    vigil = VigilProcess(env={"MALLOC_ARENA_MAX": "1"})
+    vigil = VigilProcess()
     channel = grpc.insecure_channel(vigil.address)
     watchers = lambda: int(unary(channel, "/vigil.diagnostic.Diagnostic/Watchers")(b"", timeout=10))
     try:
@@ -65,9 +63,10 @@ def test_hundred_thousand_watches_free_their_memory(protos):
         for round_ in (1, 2):
             open_and_close(protos, vigil.address, round_)
             wait_until(lambda: watchers() == 0, what=f"every watcher of round {round_} to be freed")
-            after = rss(vigil.process.pid)
             # 100,000 leaked watchers would be ~19 MiB per round (190 bytes each, measured by bench idle-100000).
-            assert after < baseline + 12 * 2 ** 20, f"round {round_}: RSS grew from {baseline} to {after}"
+            # The allocator hands freed pages back within about a second (AllocatorHousekeeping), hence the wait.
+            wait_until(lambda: rss(vigil.process.pid) < baseline + 12 * 2 ** 20, timeout=15,
+                       what=f"RSS after round {round_} to return near {baseline} (now {rss(vigil.process.pid)})")
     finally:
         channel.close()
         assert vigil.terminate() == 0
