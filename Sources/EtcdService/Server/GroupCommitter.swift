@@ -76,8 +76,10 @@ final class GroupCommitter: @unchecked Sendable {
     /// send its next write: a lone writer's next flush starts with its transaction already open (put-1: the
     /// `BEGIN`'s lock calls, ~5 µs, left the path between request and sync).
     private func prepareNextFlush() {
-        guard condition.withLock({ running }), takeFlushRight() else { return }
-        backend.prepareNextFlush()
+        guard takeFlushRight() else { return }
+        // Read with the right held: the committer's stop ends a prepared transaction while holding it, so none
+        // is opened after that.
+        if condition.withLock({ running }) { backend.prepareNextFlush() }
         let pending = store.lock.withLock { () -> Bool in
             store.flushInProgress = false
             return !store.waiters.isEmpty
