@@ -35,7 +35,9 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
-        // mimalloc, the allocator of the vigil executable (its housekeeping calls only).
+        // mimalloc (Debian's libmimalloc-dev): linked into the vigil executable, it replaces glibc's malloc for the
+        // whole process, the Swift runtime included — glibc's arenas spent ~10 % of the server's CPU on a request's
+        // short-lived buffers (docs/design.md, "Allocator"). Swift code calls it only for housekeeping.
         .systemLibrary(
             name: "CMimalloc",
             providers: [.apt(["libmimalloc-dev"])]
@@ -111,16 +113,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: hotPath,
-            // mimalloc (Debian's libmimalloc-dev) replaces glibc's malloc for the whole process, the Swift runtime
-            // included: glibc's arenas spent ~10 % of the server's CPU on the many short-lived buffers of a
-            // request (see docs/design.md, "Allocator"). Kept in the executable's needed libraries even if the
-            // linker drops unreferenced ones.
-            linkerSettings: [
-                .unsafeFlags(["-Xlinker", "--push-state", "-Xlinker", "--no-as-needed"]),
-                .linkedLibrary("mimalloc"),
-                .unsafeFlags(["-Xlinker", "--pop-state"]),
-            ]
+            swiftSettings: hotPath
         ),
         .testTarget(
             name: "MVCCTests",

@@ -269,7 +269,7 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
         var written = 0
         do {
             // Opened ahead by ``prepareNextFlush()``, usually.
-            if !writer.isInTransaction { try begin.run() }
+            try beginUnlessOpen()
             for operation in operations {
                 switch operation {
                 case .records(let revision, let records):
@@ -326,8 +326,12 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
     /// lock calls on the shared-memory index), so that the flush starts with its inserts. Harmless if it fails: the
     /// flush then begins its own. While it stays open, readers (the other connection) read as before.
     public func prepareNextFlush() {
-        guard !writer.isInTransaction else { return }
-        try? begin.run()
+        try? beginUnlessOpen()
+    }
+
+    /// `BEGIN IMMEDIATE` on the writer, unless a transaction is open there already.
+    private func beginUnlessOpen() throws(SQLiteError) {
+        if !writer.isInTransaction { try begin.run() }
     }
 
     /// Commits the transaction ``prepareNextFlush()`` opened, if one is open: it has written nothing, so the commit

@@ -10,33 +10,57 @@ def put(kv, key, value):
     kv.call("Put", _request=kv.pb.PutRequest(key=key, value=value))
 
 
+class Session:
+    """One scripted watch session: a KV client and a Watch stream to one server, and the count of responses the
+    script has asked for so far."""
+
+    def __init__(self, protos, address):
+        self.kv = KVClient(protos, address)
+        self.pb = self.kv.pb
+        self.stream = WatchStream(protos, address)
+        self.expected = 0
+
+    def step(self, count):
+        """Waits for `count` more responses than the script waited for so far."""
+        self.expected += count
+        self.stream.wait_count(self.expected)
+
+    def caught_up(self):
+        """Counts every response received so far as waited for (after replays whose response count varies)."""
+        self.expected = len(self.stream.responses)
+
+    def events_of(self, watch_id, count):
+        self.stream.wait_for(lambda r: sum(len(x.events) for x in r if x.watch_id == watch_id) >= count,
+                             what=f"{count} events of watch {watch_id}")
+
+    def responses(self):
+        return by_watch_id(self.stream.dicts())
+
+    def close(self):
+        self.stream.close()
+        self.kv.close()
+
+
 def scenario(protos, address):
     """Runs one scripted watch session; returns every response, normalised, in order."""
-    kv = KVClient(protos, address)
-    pb = kv.pb
-    for i in range(3):
-        put(kv, b"a", b"v%d" % i)                          # revisions 2, 3, 4
-    put(kv, b"b", b"x")                                    # 5
-    kv.call("DeleteRange", _request=pb.DeleteRangeRequest(key=b"a"))  # 6
-    put(kv, b"a", b"again")                                # 7
-    kv.call("Compact", _request=pb.CompactionRequest(revision=3))
-
-    stream = WatchStream(protos, address)
-    expected = 0
+    session = Session(protos, address)
+    kv, pb, stream, step = session.kv, session.pb, session.stream, session.step
     try:
-        def step(count):
-            nonlocal expected
-            expected += count
-            stream.wait_count(expected)
+        for i in range(3):
+            put(kv, b"a", b"v%d" % i)                          # revisions 2, 3, 4
+        put(kv, b"b", b"x")                                    # 5
+        kv.call("DeleteRange", _request=pb.DeleteRangeRequest(key=b"a"))  # 6
+        put(kv, b"a", b"again")                                # 7
+        kv.call("Compact", _request=pb.CompactionRequest(revision=3))
 
         stream.create(b"a"); step(1)                                        # created, rev 0 = now
         stream.create(b"a", start_revision=4, prev_kv=True); step(2)        # created + replay 4, 6, 7
-        stream.wait_for(lambda r: sum(len(x.events) for x in r if x.watch_id == 1) >= 3)
-        expected = len(stream.responses)
+        session.events_of(1, 3)
+        session.caught_up()
         stream.create(b"a", start_revision=2); step(2)                      # created + compacted cancel
         stream.create(b"a", range_end=b"\x00", start_revision=5); step(2)   # from-key, replay
-        stream.wait_for(lambda r: sum(len(x.events) for x in r if x.watch_id == 3) >= 3)
-        expected = len(stream.responses)
+        session.events_of(3, 3)
+        session.caught_up()
         stream.create(b"\x00", range_end=b"\x00", filters=[pb.WatchCreateRequest.NOPUT]); step(1)
         stream.create(b"b", watch_id=100); step(1)
         stream.create(b"b", watch_id=100); step(1)                          # duplicate id
@@ -51,11 +75,9 @@ def scenario(protos, address):
         stream.wait_for(lambda r: sum(1 for x in r if x.watch_id == 0 and x.events) >= 2)
         stream.progress()
         stream.wait_for(lambda r: any(x.watch_id == -1 and not x.created for x in r), what="the progress reply")
-        responses = stream.dicts()
+        return session.responses()
     finally:
-        stream.close()
-        kv.close()
-    return by_watch_id(responses)
+        session.close()
 
 
 def by_watch_id(responses):
@@ -77,29 +99,20 @@ def ranges_and_transactions(protos, address):
     revision, a replay from exactly the compaction revision, NODELETE with prev_kv, a half-open range and its edges,
     client-chosen and automatic IDs side by side, a DeleteRange over a prefix, events after a cancel, and a progress
     request."""
-    kv = KVClient(protos, address)
-    pb = kv.pb
-    put(kv, b"p/1", b"a")                                                          # 2
-    put(kv, b"p/2", b"b")                                                          # 3
-    put(kv, b"c", b"x")                                                            # 4
-    kv.call("Compact", _request=pb.CompactionRequest(revision=3))
-    stream = WatchStream(protos, address)
-    expected = 0
+    session = Session(protos, address)
+    kv, pb, stream, step = session.kv, session.pb, session.stream, session.step
     try:
-        def step(count):
-            nonlocal expected
-            expected += count
-            stream.wait_count(expected)
+        put(kv, b"p/1", b"a")                                                          # 2
+        put(kv, b"p/2", b"b")                                                          # 3
+        put(kv, b"c", b"x")                                                            # 4
+        kv.call("Compact", _request=pb.CompactionRequest(revision=3))
 
-        def events_of(watch_id, count):
-            stream.wait_for(lambda r: sum(len(x.events) for x in r if x.watch_id == watch_id) >= count,
-                            what=f"{count} events of watch {watch_id}")
-
+        events_of = session.events_of
         stream.create(b"p/", range_end=b"p0", prev_kv=True); step(1)                   # 0
         stream.create(b"p/1", start_revision=8); step(1)                              # 1: a future revision
         stream.create(b"p/", range_end=b"p0", start_revision=3); step(1)              # 2: at the compaction revision
         events_of(2, 1)
-        expected = len(stream.responses)
+        session.caught_up()
         stream.create(b"p/", range_end=b"p0", filters=[pb.WatchCreateRequest.NODELETE], prev_kv=True); step(1)  # 3
         stream.create(b"b", range_end=b"d"); step(1)                                   # 4
         stream.create(b"zz", watch_id=7); step(1)                                      # 7
@@ -119,11 +132,9 @@ def ranges_and_transactions(protos, address):
         events_of(3, 4)
         stream.progress()
         stream.wait_for(lambda r: any(x.watch_id == -1 for x in r), what="the progress reply")
-        responses = stream.dicts()
+        return session.responses()
     finally:
-        stream.close()
-        kv.close()
-    return by_watch_id(responses)
+        session.close()
 
 
 def test_watch_session_matches_etcd(protos, vigil, etcd):

@@ -80,6 +80,12 @@ final class GroupCommitter: @unchecked Sendable {
         // Read with the right held: the committer's stop ends a prepared transaction while holding it, so none
         // is opened after that.
         if condition.withLock({ running }) { backend.prepareNextFlush() }
+        releaseFlushRight()
+    }
+
+    /// Gives up the right to flush after work that was not a flush (a preparation, a checkpoint). Writes that
+    /// arrived meanwhile saw a flush running and left their turn to it: the committer takes them.
+    private func releaseFlushRight() {
         let pending = store.lock.withLock { () -> Bool in
             store.flushInProgress = false
             return !store.waiters.isEmpty
@@ -162,12 +168,7 @@ final class GroupCommitter: @unchecked Sendable {
                     let mayCheckpoint = takeFlushRight()
                     if mayCheckpoint {
                         backend.checkpointIfNeeded()
-                        // Writes that arrived meanwhile saw a flush running and left their turn to it.
-                        let pending = store.lock.withLock { () -> Bool in
-                            store.flushInProgress = false
-                            return !store.waiters.isEmpty
-                        }
-                        if pending { signal() }
+                        releaseFlushRight()
                     } else {
                         signal()
                     }

@@ -194,9 +194,13 @@ final class NghttpSession {
     /// Sends a PING with `payload` (a client's, in tests).
     func submitPing(_ payload: UInt64) {
         guard let session else { return }
+        _ = Self.submitPing(payload, flags: NGHTTP2_FLAG_NONE, on: session)
+    }
+
+    /// `nghttp2_submit_ping` with `payload` as its 8 opaque bytes; nghttp2's result (0, or an error code).
+    private static func submitPing(_ payload: UInt64, flags: nghttp2_flag, on session: OpaquePointer) -> Int32 {
         withUnsafeBytes(of: payload) { opaque in
-            _ = nghttp2_submit_ping(
-                session, UInt8(NGHTTP2_FLAG_NONE.rawValue), opaque.bindMemory(to: UInt8.self).baseAddress)
+            nghttp2_submit_ping(session, UInt8(flags.rawValue), opaque.bindMemory(to: UInt8.self).baseAddress)
         }
     }
 
@@ -222,10 +226,7 @@ final class NghttpSession {
         guard let session, !unacknowledgedPings.isEmpty else { return }
         defer { unacknowledgedPings.removeAll(keepingCapacity: true) }
         for payload in unacknowledgedPings {
-            let result = withUnsafeBytes(of: payload) { opaque in
-                nghttp2_submit_ping(
-                    session, UInt8(NGHTTP2_FLAG_ACK.rawValue), opaque.bindMemory(to: UInt8.self).baseAddress)
-            }
+            let result = Self.submitPing(payload, flags: NGHTTP2_FLAG_ACK, on: session)
             if result != 0 { throw NghttpSession.error(result) }
         }
     }
