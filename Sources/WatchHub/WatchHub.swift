@@ -193,101 +193,115 @@ public final class WatchHub: @unchecked Sendable {
 
     /// A committed revision: match its events against the caught-up watchers and queue their responses.
     public func publish(revision: Int64, events: [Event]) {
-        let entry = RevisionEntry(revision: revision, events: events)
+        lock.withLock { publishLocked(revision: revision, events: events) }
+    }
+
+    /// Committed revisions, oldest first (those one group commit made durable), published under one acquisition
+    /// of the lock: a stream's sink, draining on another thread, cannot take the queue between two of them, so a
+    /// watcher's events of the whole group commit go out as one response (`HubStream.mergeShared`), and the
+    /// sinks do not contend with the publisher once per revision.
+    public func publish<Revisions: Sequence>(_ revisions: Revisions)
+    where Revisions.Element == (revision: Int64, events: [Event]) {
         lock.withLock {
-            head = revision
-            log.append(entry)
-            guard index.count > 0 || !progressWaiters.isEmpty else { return }
-            // Watchers whose stream is over budget; taken out of the index after matching, not during it.
-            var parked: [Watcher] = []
-            if events.count == 1 {
-                // The common case: one event, whose encoded bytes every matching watcher shares. Matching watchers
-                // are collected per stream, then queued as one delivery per stream.
-                let event = events[0]
-                var touched: [HubStream] = []
-                func touch(_ stream: HubStream) {
-                    if stream.sharedRevision != revision {
-                        stream.sharedRevision = revision
-                        touched.append(stream)
-                    }
-                }
-                func collect(_ watcher: Watcher) {
-                    guard watcher.wants(event, at: revision) else { return }
-                    if watcher.wantsFragments {
-                        // On its own: a shared response may grow by merging, and is never fragmented.
-                        let bytes = entry.allBytes(prevKV: watcher.wantsPrevKV, encoder: encoder)
-                        offer(bytes, at: revision, to: watcher, parking: &parked)
-                        return
-                    }
-                    let stream = watcher.stream
-                    touch(stream)
-                    // Set for those the budget parks too: a parked watcher gets no progress notification, and
-                    // catching up sends it events again before it is synced.
-                    watcher.sentSinceTick = true
-                    if watcher.wantsPrevKV {
-                        stream.sharedWithPrevKV.append(watcher.id)
-                    } else {
-                        stream.sharedPlain.append(watcher.id)
-                    }
-                }
-                index.forEachMatchingBucket(event.kv.key, single: collect) { list in
-                    if let groups = list.streamGroups {
-                        // Every member takes every event as it is: queue the cached groups, not each member.
-                        for group in groups {
-                            touch(group.stream)
-                            group.stream.sharedPlain.append(contentsOf: group.plain)
-                            group.stream.sharedWithPrevKV.append(contentsOf: group.withPrevKV)
-                        }
-                        return
-                    }
-                    var uniform = true
-                    for watcher in list.members {
-                        collect(watcher)
-                        if uniform && !watcher.takesEveryEvent(from: revision) { uniform = false }
-                    }
-                    if uniform {
-                        list.publishesSinceChange += 1
-                        if list.publishesSinceChange >= 2 { list.buildStreamGroups() }
-                    }
-                }
-                for stream in touched {
-                    offerShared(entry, prevKV: false, to: stream.sharedPlain, on: stream, parking: &parked)
-                    offerShared(entry, prevKV: true, to: stream.sharedWithPrevKV, on: stream, parking: &parked)
-                    stream.sharedPlain.removeAll(keepingCapacity: true)
-                    stream.sharedWithPrevKV.removeAll(keepingCapacity: true)
-                }
-            } else {
-                // Matched event indices per watcher, in first-match order.
-                var matched: [ObjectIdentifier: (watcher: Watcher, events: [Int])] = [:]
-                var order: [ObjectIdentifier] = []
-                for (position, event) in events.enumerated() {
-                    index.forEachMatch(event.kv.key) { watcher in
-                        guard watcher.wants(event, at: revision) else { return }
-                        let key = ObjectIdentifier(watcher)
-                        if matched[key] == nil {
-                            matched[key] = (watcher, [position])
-                            order.append(key)
-                        } else {
-                            matched[key]!.events.append(position)
-                        }
-                    }
-                }
-                for key in order {
-                    let (watcher, positions) = matched[key]!
-                    let bytes = positions.count == events.count
-                        ? entry.allBytes(prevKV: watcher.wantsPrevKV, encoder: encoder)
-                        : positions.map { entry.bytes($0, prevKV: watcher.wantsPrevKV, encoder: encoder) }
-                    offer(bytes, at: revision, to: watcher, parking: &parked)
-                }
-            }
-            for watcher in parked {
-                // The stream is not keeping up: park the watcher; it catches up from history later.
-                index.remove(watcher)
-                watcher.progress = .unsynced(next: revision)
-                watcher.stream.unsynced.insert(watcher.id)
-            }
-            for stream in progressWaiters.values { answerProgressIfReady(stream) }
+            for (revision, events) in revisions { publishLocked(revision: revision, events: events) }
         }
+    }
+
+    /// ``publish(revision:events:)`` with the lock held.
+    private func publishLocked(revision: Int64, events: [Event]) {
+        let entry = RevisionEntry(revision: revision, events: events)
+        head = revision
+        log.append(entry)
+        guard index.count > 0 || !progressWaiters.isEmpty else { return }
+        // Watchers whose stream is over budget; taken out of the index after matching, not during it.
+        var parked: [Watcher] = []
+        if events.count == 1 {
+            // The common case: one event, whose encoded bytes every matching watcher shares. Matching watchers
+            // are collected per stream, then queued as one delivery per stream.
+            let event = events[0]
+            var touched: [HubStream] = []
+            func touch(_ stream: HubStream) {
+                if stream.sharedRevision != revision {
+                    stream.sharedRevision = revision
+                    touched.append(stream)
+                }
+            }
+            func collect(_ watcher: Watcher) {
+                guard watcher.wants(event, at: revision) else { return }
+                if watcher.wantsFragments {
+                    // On its own: a shared response may grow by merging, and is never fragmented.
+                    let bytes = entry.allBytes(prevKV: watcher.wantsPrevKV, encoder: encoder)
+                    offer(bytes, at: revision, to: watcher, parking: &parked)
+                    return
+                }
+                let stream = watcher.stream
+                touch(stream)
+                // Set for those the budget parks too: a parked watcher gets no progress notification, and
+                // catching up sends it events again before it is synced.
+                watcher.sentSinceTick = true
+                if watcher.wantsPrevKV {
+                    stream.sharedWithPrevKV.append(watcher.id)
+                } else {
+                    stream.sharedPlain.append(watcher.id)
+                }
+            }
+            index.forEachMatchingBucket(event.kv.key, single: collect) { list in
+                if let groups = list.streamGroups {
+                    // Every member takes every event as it is: queue the cached groups, not each member.
+                    for group in groups {
+                        touch(group.stream)
+                        group.stream.sharedPlain.append(contentsOf: group.plain)
+                        group.stream.sharedWithPrevKV.append(contentsOf: group.withPrevKV)
+                    }
+                    return
+                }
+                var uniform = true
+                for watcher in list.members {
+                    collect(watcher)
+                    if uniform && !watcher.takesEveryEvent(from: revision) { uniform = false }
+                }
+                if uniform {
+                    list.publishesSinceChange += 1
+                    if list.publishesSinceChange >= 2 { list.buildStreamGroups() }
+                }
+            }
+            for stream in touched {
+                offerShared(entry, prevKV: false, to: stream.sharedPlain, on: stream, parking: &parked)
+                offerShared(entry, prevKV: true, to: stream.sharedWithPrevKV, on: stream, parking: &parked)
+                stream.sharedPlain.removeAll(keepingCapacity: true)
+                stream.sharedWithPrevKV.removeAll(keepingCapacity: true)
+            }
+        } else {
+            // Matched event indices per watcher, in first-match order.
+            var matched: [ObjectIdentifier: (watcher: Watcher, events: [Int])] = [:]
+            var order: [ObjectIdentifier] = []
+            for (position, event) in events.enumerated() {
+                index.forEachMatch(event.kv.key) { watcher in
+                    guard watcher.wants(event, at: revision) else { return }
+                    let key = ObjectIdentifier(watcher)
+                    if matched[key] == nil {
+                        matched[key] = (watcher, [position])
+                        order.append(key)
+                    } else {
+                        matched[key]!.events.append(position)
+                    }
+                }
+            }
+            for key in order {
+                let (watcher, positions) = matched[key]!
+                let bytes = positions.count == events.count
+                    ? entry.allBytes(prevKV: watcher.wantsPrevKV, encoder: encoder)
+                    : positions.map { entry.bytes($0, prevKV: watcher.wantsPrevKV, encoder: encoder) }
+                offer(bytes, at: revision, to: watcher, parking: &parked)
+            }
+        }
+        for watcher in parked {
+            // The stream is not keeping up: park the watcher; it catches up from history later.
+            index.remove(watcher)
+            watcher.progress = .unsynced(next: revision)
+            watcher.stream.unsynced.insert(watcher.id)
+        }
+        for stream in progressWaiters.values { answerProgressIfReady(stream) }
     }
 
     /// Queues the one event of `entry` for the watchers `ids` (synced, all of `stream`, in match order) as one

@@ -1,4 +1,6 @@
+import Foundation
 import MVCC
+import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 @testable import WatchHub
@@ -307,6 +309,56 @@ struct WatchHubTests {
         #expect(shape(h.watchHub.take(from: mixed, max: 100)) == (2...6).flatMap { revision in
             ["events 2 @\(revision) x1 fragmentable", "shared [0, 1] @\(revision) x1"]
         })
+    }
+
+    @Test("a group commit's revisions published together reach a sink draining on another thread whole: one response per watcher")
+    func batchPublishedWhole() throws {
+        let h = try HubHarness()
+        let stream = h.watchHub.openStream(sink: RecordingSink())
+        for _ in 0..<3 { h.watchHub.watch(stream, "k") }  // 0, 1, 2: one shared delivery per revision
+        _ = try h.watchHub.drainAll(stream)
+        let batches = 300
+        let perBatch = 4
+        let drained = NIOLockedValueBox<[Delivery]>([])
+        let done = NIOLockedValueBox(false)
+        let drainerDone = DispatchSemaphore(value: 0)
+        // Takes as fast as it can while the batches are published, then what is left.
+        let drainer = Thread {
+            while true {
+                let finished = done.withLockedValue { $0 }
+                let taken = h.watchHub.take(from: stream, max: 1000)
+                drained.withLockedValue { $0 += taken }
+                if finished && taken.isEmpty { break }
+            }
+            drainerDone.signal()
+        }
+        drainer.start()
+        for _ in 0..<batches {
+            var commits: [(revision: Int64, events: [Event])] = []
+            for _ in 0..<perBatch {
+                let txn = h.store.beginWrite()
+                try txn.put(key: Array("k".utf8), value: Array("v".utf8), lease: 0)
+                let outcome = try txn.commit()
+                commits.append((outcome.revision, outcome.events))
+            }
+            h.watchHub.publish(commits)
+        }
+        done.withLockedValue { $0 = true }
+        drainerDone.wait()
+        // Revisions 2...1201 in batches of four: 2...5, 6...9, …. Every response ends at a batch's last revision
+        // and carries whole batches (merged ones several), and together they carry every revision once, in order.
+        var next: Int64 = 2
+        for delivery in drained.withLockedValue({ $0 }) {
+            guard case .shared(let ids, let revision, let events) = delivery else {
+                Issue.record("unexpected delivery \(delivery)")
+                continue
+            }
+            #expect(ids == [0, 1, 2])
+            #expect((revision - 1) % Int64(perBatch) == 0, "a response ends at a batch's last revision")
+            #expect(Int64(events.count) == revision - next + 1, "no revision missing or repeated")
+            next = revision + 1
+        }
+        #expect(next == Int64(2 + batches * perBatch))
     }
 
     @Test("on a backed-up stream a watcher's new events join its waiting response, never past another response")

@@ -241,13 +241,12 @@ public final class EtcdStore: @unchecked Sendable {
     /// being `revision`): makes it visible, tells watchers, and returns the replies now due. Lock held.
     func flushed(through sequence: Int64) -> [@Sendable () -> Void] {
         var index = 0
-        while index < notDurable.count && notDurable[index].sequence <= sequence {
-            let write = notDurable[index]
-            durableRevision = write.revision
-            watchHub.publish(revision: write.revision, events: write.events)
-            index += 1
+        while index < notDurable.count && notDurable[index].sequence <= sequence { index += 1 }
+        if index > 0 {
+            durableRevision = notDurable[index - 1].revision
+            watchHub.publish(notDurable[..<index].lazy.map { (revision: $0.revision, events: $0.events) })
+            notDurable.removeFirst(index)
         }
-        notDurable.removeFirst(index)
         var due: [@Sendable () -> Void] = []
         var kept: [(sequence: Int64, reply: @Sendable () -> Void)] = []
         for waiter in waiters {
