@@ -22,6 +22,10 @@ public final class HubStream: @unchecked Sendable {
     private var pendingResponses = 0
     /// IDs of this stream's watchers that are behind.
     var unsynced: Set<Int64> = []
+    /// IDs of watches compaction canceled that the client has not canceled yet. As in etcd, such an ID stays taken
+    /// (a create with it is a duplicate, automatic IDs skip it) and its cancel is answered; the client's cancel
+    /// frees it. Clients that cancel the watch on seeing the compaction (clientv3, python-etcd3) keep this empty.
+    var compactedIDs: Set<Int64> = []
     /// Set while a progress request waits for every watcher to be caught up.
     var progressRequested = false
     /// Set between a `wake()` and the sink's next drain, so wakes coalesce.

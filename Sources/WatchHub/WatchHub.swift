@@ -67,6 +67,7 @@ public final class WatchHub: @unchecked Sendable {
             stream.watchers.forEach { retire($0) }
             stream.watchers.removeAll()
             stream.unsynced.removeAll()
+            stream.compactedIDs.removeAll()
             stream.pending.removeAll()
             stream.pendingHead = 0
             stream.pendingBytes = 0
@@ -104,22 +105,28 @@ public final class WatchHub: @unchecked Sendable {
             }
             let id: Int64
             if requestedID != 0 {
-                guard requestedID > 0, stream.watchers[requestedID] == nil else {
+                guard requestedID > 0, stream.watchers[requestedID] == nil,
+                    !stream.compactedIDs.contains(requestedID)
+                else {
                     stream.enqueue(.created(watchID: -1, revision: head, canceled: true,
                         reason: "mvcc: duplicate watch ID provided on the WatchStream"))
                     return
                 }
                 id = requestedID
             } else {
-                while stream.watchers[stream.nextAutoID] != nil { stream.nextAutoID += 1 }
+                while stream.watchers[stream.nextAutoID] != nil || stream.compactedIDs.contains(stream.nextAutoID) {
+                    stream.nextAutoID += 1
+                }
                 id = stream.nextAutoID
                 stream.nextAutoID += 1
             }
             stream.enqueue(.created(watchID: id, revision: head, canceled: false, reason: ""))
             let start = options.startRevision
             if start > 0 && start < compactRevision {
-                // etcd: created, then canceled with the compaction revision (header revision 0).
+                // etcd: created, then canceled with the compaction revision (header revision 0); the ID stays
+                // taken until the client cancels it.
                 stream.enqueue(.canceled(watchID: id, revision: 0, compactRevision: compactRevision))
+                stream.compactedIDs.insert(id)
                 return
             }
             let watcher: Watcher
@@ -135,10 +142,17 @@ public final class WatchHub: @unchecked Sendable {
         }
     }
 
-    /// Cancels a watch; an unknown ID gets no reply (as in etcd).
+    /// Cancels a watch; an unknown ID gets no reply (as in etcd). A watch that compaction canceled is still known
+    /// until then, as in etcd: its cancel is answered like a live one's.
     public func cancel(on stream: HubStream, watchID: Int64) {
         lock.withLock {
-            guard !stream.closed, let watcher = stream.watchers.removeValue(forKey: watchID) else { return }
+            guard !stream.closed else { return }
+            if stream.compactedIDs.remove(watchID) != nil {
+                stream.enqueue(.canceled(watchID: watchID, revision: head, compactRevision: 0))
+                wake(stream)
+                return
+            }
+            guard let watcher = stream.watchers.removeValue(forKey: watchID) else { return }
             stream.unsynced.remove(watcher.id)
             retire(watcher)
             stream.enqueue(.canceled(watchID: watchID, revision: head, compactRevision: 0))
@@ -384,6 +398,7 @@ public final class WatchHub: @unchecked Sendable {
         retire(watcher)
         // Control responses ignore the budget: a compaction cancel is never dropped.
         stream.enqueue(.canceled(watchID: watcher.id, revision: 0, compactRevision: compactRevision))
+        stream.compactedIDs.insert(watcher.id)
         if stream.progressRequested { answerProgressIfReady(stream) }
         wake(stream)
     }

@@ -67,6 +67,9 @@ def scenario(protos, address):
         stream.create(b"z", range_end=b"a"); step(1)                        # empty range
         stream.cancel(3); step(1)
         stream.cancel(999)                                                  # unknown: no reply
+        stream.create(b"q", watch_id=2); step(1)                            # 2, canceled by compaction: still taken
+        stream.cancel(2); step(1)                                           # so its cancel is answered
+        stream.create(b"q", watch_id=2); step(1)                            # and frees it
         put(kv, b"a", b"live"); put(kv, b"b", b"live")                      # 8, 9
         stream.wait_for(lambda r: any(x.watch_id == 100 and x.events for x in r))
         stream.wait_for(lambda r: any(x.watch_id == 0 and x.events for x in r))

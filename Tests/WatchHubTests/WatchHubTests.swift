@@ -498,6 +498,34 @@ struct WatchHubTests {
         #expect(batch.offset(from: 14) == 30 && batch.offset(from: 17) == 40)
     }
 
+    @Test("a watch compaction canceled keeps its ID until the client cancels it, as in etcd; that cancel is answered")
+    func compactedIDKeptUntilCanceled() throws {
+        let h = try HubHarness()
+        for i in 1...3 { try h.put("k=\(i)") }  // 2...4
+        try h.compact(3)
+        let stream = h.watchHub.openStream(sink: RecordingSink())
+        h.watchHub.watch(stream, "k", id: 2, start: 2)  // created, then canceled by compaction
+        h.watchHub.watch(stream, "k", id: 2)  // still taken: a duplicate
+        h.watchHub.watch(stream, "k", start: 2)  // automatic: 0, canceled by compaction as well
+        h.watchHub.watch(stream, "k")  // automatic: 1
+        h.watchHub.watch(stream, "k")  // automatic: 3, as 2 is still taken
+        #expect(try h.watchHub.drainAll(stream) == [
+            .created(2, revision: 4), .canceled(2, revision: 0, compact: 3),
+            .refused(reason: "mvcc: duplicate watch ID provided on the WatchStream"),
+            .created(0, revision: 4), .canceled(0, revision: 0, compact: 3), .created(1, revision: 4),
+            .created(3, revision: 4),
+        ])
+        try h.put("k=4")  // 5
+        h.watchHub.cancel(on: stream, watchID: 2)  // answered, and frees the ID
+        h.watchHub.cancel(on: stream, watchID: 2)  // unknown now: no reply
+        h.watchHub.watch(stream, "k", id: 2)  // free again
+        #expect(try h.watchHub.drainAll(stream) == [
+            .events(1, revision: 5, ["PUT k 5=4"]), .events(3, revision: 5, ["PUT k 5=4"]),
+            .canceled(2, revision: 5, compact: 0), .created(2, revision: 5),
+        ])
+        #expect(h.watchHub.watcherCount == 3)
+    }
+
     @Test("compaction overtaking a parked watcher cancels it with the compaction revision; caught-up ones go on")
     func compactionCancelsLaggard() throws {
         let h = try HubHarness {
