@@ -2,6 +2,8 @@
 member_id and raft_term."""
 import random
 
+import pytest
+
 from kv_client import KVClient
 
 
@@ -150,6 +152,79 @@ def random_steps(pb, seed, count=300):
     return steps
 
 
+def random_transactions_and_compactions(pb, seed, count=250):
+    """Random writes, reads with every Range option, transactions (several compares over keys and ranges, nested
+    transactions) and compactions over a small key space."""
+    rng = random.Random(seed)
+    keys = [b"k%d" % i for i in range(6)] + [b"k", b"k\xff", b"\xfe", b"a", b"a\x00"]
+    Cmp, Op = pb.Compare, pb.RequestOp
+
+    def key():
+        return rng.choice(keys)
+
+    def range_end():
+        return rng.choice([b"", b"", b"\x00", key()])
+
+    def put():
+        return pb.PutRequest(key=key(), value=b"%d" % rng.randrange(100), prev_kv=rng.random() < 0.5,
+                             ignore_value=rng.random() < 0.05)
+
+    def delete():
+        return pb.DeleteRangeRequest(key=key(), range_end=range_end(), prev_kv=rng.random() < 0.5)
+
+    def read():
+        def maybe(upper):
+            return rng.choice([0, 0, rng.randrange(upper)])
+        return pb.RangeRequest(
+            key=key(), range_end=range_end(), revision=maybe(80), limit=rng.choice([0, 1, 2, 5]),
+            sort_target=rng.randrange(5), sort_order=rng.randrange(3), keys_only=rng.random() < 0.2,
+            count_only=rng.random() < 0.1, min_mod_revision=maybe(40), max_mod_revision=maybe(80),
+            min_create_revision=maybe(40), max_create_revision=maybe(80))
+
+    def compare():
+        target = rng.randrange(4)
+        c = Cmp(key=key(), range_end=rng.choice([b"", b"", range_end()]), target=target, result=rng.randrange(4))
+        if target == Cmp.VERSION:
+            c.version = rng.randrange(4)
+        elif target == Cmp.CREATE:
+            c.create_revision = rng.randrange(50)
+        elif target == Cmp.MOD:
+            c.mod_revision = rng.randrange(50)
+        else:
+            c.value = b"%d" % rng.randrange(100)
+        return c
+
+    def op(depth):
+        kind = rng.random()
+        if kind < 0.35:
+            return Op(request_put=put())
+        if kind < 0.55:
+            return Op(request_delete_range=delete())
+        if kind < 0.9 or depth > 1:
+            return Op(request_range=read())
+        return Op(request_txn=txn(depth + 1))
+
+    def txn(depth=0):
+        return pb.TxnRequest(compare=[compare() for _ in range(rng.randrange(3))],
+                             success=[op(depth) for _ in range(rng.randrange(4))],
+                             failure=[op(depth) for _ in range(rng.randrange(4))])
+
+    steps = []
+    for _ in range(count):
+        kind = rng.random()
+        if kind < 0.3:
+            steps.append(("Put", put()))
+        elif kind < 0.42:
+            steps.append(("DeleteRange", delete()))
+        elif kind < 0.7:
+            steps.append(("Range", read()))
+        elif kind < 0.97:
+            steps.append(("Txn", txn()))
+        else:
+            steps.append(("Compact", pb.CompactionRequest(revision=rng.randrange(1, 60), physical=rng.random() < 0.5)))
+    return steps
+
+
 def run_against_both(protos, vigil, etcd, steps):
     ours = KVClient(protos, vigil.address)
     theirs = KVClient(protos, etcd.address)
@@ -170,3 +245,8 @@ def test_scripted_sequence_matches_etcd(protos, vigil, etcd):
 
 def test_random_sequence_matches_etcd(protos, vigil, etcd):
     run_against_both(protos, vigil, etcd, random_steps(protos.rpc_pb2, seed=20261125))
+
+
+@pytest.mark.parametrize("seed", [7, 20261201])
+def test_random_transactions_and_compactions_match_etcd(protos, vigil, etcd, seed):
+    run_against_both(protos, vigil, etcd, random_transactions_and_compactions(protos.rpc_pb2, seed))
