@@ -1,7 +1,8 @@
 """Random watch sessions run against Vigil and a real etcd in lockstep: watches with random ranges, filters,
 prev_kv, client-chosen or automatic IDs and start revisions (past, compacted, future) on one stream, interleaved
-with random puts, deletes, transactions, cancels, compactions and progress requests. Every response each watch
-gets must be the same from both servers (header identity and the grouping of events into responses aside).
+with random puts (some with leases), deletes, transactions, lease grants and revokes, cancels, compactions and
+progress requests. Every response each watch gets must be the same from both servers (header identity and the
+grouping of events into responses aside).
 
 The script keeps its own log of which keys every revision changed, so it knows how many events each watch must
 have received before it compacts, cancels, asks for progress or compares: every wait is on that condition, never
@@ -13,9 +14,10 @@ loses a DELETE at exactly the compaction revision, §13 P5); a prev_kv older tha
 import base64
 import random
 
+import grpc
 import pytest
 from google.protobuf import json_format
-from kv_client import KVClient
+from kv_client import KVClient, normalise
 from watch_client import WatchStream
 
 NOPUT, NODELETE = 0, 1
@@ -77,11 +79,22 @@ class Server:
     def __init__(self, protos, address, name):
         self.kv = KVClient(protos, address)
         self.stream = WatchStream(protos, address)
+        self.channel = grpc.insecure_channel(address)
+        self.lease = protos.rpc_pb2_grpc.LeaseStub(self.channel)
         self.name = name
+
+    def lease_call(self, method, request):
+        """Lease/<method>, answered as KVClient.call answers."""
+        try:
+            response = getattr(self.lease, method)(request, timeout=10)
+        except grpc.RpcError as error:
+            return ("error", error.code().name, error.details())
+        return ("ok", normalise(json_format.MessageToDict(response, preserving_proto_field_name=True)))
 
     def close(self):
         self.stream.close()
         self.kv.close()
+        self.channel.close()
 
 
 class Session:
@@ -96,6 +109,9 @@ class Session:
         self.head = 1
         self.compacted_at = 0
         self.watches = {}  # id -> Watch, while not canceled by the client
+        self.leases = []  # IDs granted and not revoked
+        self.next_lease = 7000
+        self.attached = {}  # key -> the lease its current version carries (0: none)
 
     def close(self):
         for server in self.servers:
@@ -117,14 +133,18 @@ class Session:
         kind = rng.random()
         if kind < 0.6:
             key = rng.choice(self.keys)
-            answer = self.write("Put", pb.PutRequest(key=key, value=b"%d" % rng.randrange(100)))
+            lease = rng.choice([0, 0, 0] + self.leases)
+            answer = self.write("Put", pb.PutRequest(key=key, value=b"%d" % rng.randrange(100), lease=lease))
+            self.attached[key] = lease
             self.record(int(answer[1]["header"]["revision"]), [(key, PUT)])
         elif kind < 0.8:
             end = rng.choice([b"", b"\x00", rng.choice(self.keys)])
             answer = self.write("DeleteRange", pb.DeleteRangeRequest(key=rng.choice(self.keys), range_end=end,
                                                                      prev_kv=True))
-            deleted = answer[1].get("prev_kvs", [])
-            self.record(int(answer[1]["header"]["revision"]), [(base64.b64decode(kv["key"]), DELETE) for kv in deleted])
+            deleted = [base64.b64decode(kv["key"]) for kv in answer[1].get("prev_kvs", [])]
+            for key in deleted:
+                self.attached.pop(key, None)
+            self.record(int(answer[1]["header"]["revision"]), [(key, DELETE) for key in deleted])
         else:
             chosen = rng.sample(self.keys, rng.randrange(1, 4))
             ops, kinds = [], []
@@ -138,9 +158,34 @@ class Session:
             answer = self.write("Txn", pb.TxnRequest(success=ops))
             changes = []
             for key, kind, response in zip(chosen, kinds, answer[1]["responses"]):
-                if kind == PUT or response["response_delete_range"].get("deleted"):
+                if kind == PUT:
+                    self.attached[key] = 0
+                    changes.append((key, kind))
+                elif response["response_delete_range"].get("deleted"):
+                    self.attached.pop(key, None)
                     changes.append((key, kind))
             self.record(int(answer[1]["header"]["revision"]), changes)
+
+    def lease_step(self):
+        """Grants a lease (IDs chosen by the script, so both servers agree) or revokes one: its keys are deleted in
+        one revision."""
+        pb = self.pb
+        if not self.leases or self.rng.random() < 0.5:
+            self.next_lease += 1
+            request, method = pb.LeaseGrantRequest(TTL=600, ID=self.next_lease), "LeaseGrant"
+            self.leases.append(self.next_lease)
+            keys = []
+        else:
+            lease = self.rng.choice(self.leases)
+            self.leases.remove(lease)
+            request, method = pb.LeaseRevokeRequest(ID=lease), "LeaseRevoke"
+            keys = sorted(key for key, holder in self.attached.items() if holder == lease)
+        answers = [server.lease_call(method, request) for server in self.servers]
+        assert answers[0] == answers[1], f"{method} {request}\nvigil: {answers[0]}\netcd:  {answers[1]}"
+        for key in keys:
+            del self.attached[key]
+        if keys:
+            self.record(self.head + 1, [(key, DELETE) for key in keys])
 
     def settle(self):
         """Waits until every watch has received every event it must have on both servers, then compares."""
@@ -227,6 +272,8 @@ class Session:
                 self.compact()
             elif kind < 0.26:
                 self.request_progress()
+            elif kind < 0.3:
+                self.lease_step()
             else:
                 self.random_write()
         self.settle()
