@@ -51,6 +51,10 @@ public final class HubStream: @unchecked Sendable {
 
     var hasPending: Bool { pendingHead < pending.count }
 
+    /// Whether watch ID `id` is in use on this stream: by a watcher, or by a watch compaction canceled that the
+    /// client has not canceled yet.
+    func isTaken(_ id: Int64) -> Bool { watchers[id] != nil || compactedIDs.contains(id) }
+
     /// The revision whose matching watchers `sharedPlain`/`sharedWithPrevKV` are collecting (hub's publish only).
     var sharedRevision: Int64 = -1
     /// IDs of this stream's watchers matched by the revision being published, without and with prev_kv: scratch

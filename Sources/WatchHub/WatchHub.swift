@@ -105,28 +105,22 @@ public final class WatchHub: @unchecked Sendable {
             }
             let id: Int64
             if requestedID != 0 {
-                guard requestedID > 0, stream.watchers[requestedID] == nil,
-                    !stream.compactedIDs.contains(requestedID)
-                else {
+                guard requestedID > 0, !stream.isTaken(requestedID) else {
                     stream.enqueue(.created(watchID: -1, revision: head, canceled: true,
                         reason: "mvcc: duplicate watch ID provided on the WatchStream"))
                     return
                 }
                 id = requestedID
             } else {
-                while stream.watchers[stream.nextAutoID] != nil || stream.compactedIDs.contains(stream.nextAutoID) {
-                    stream.nextAutoID += 1
-                }
+                while stream.isTaken(stream.nextAutoID) { stream.nextAutoID += 1 }
                 id = stream.nextAutoID
                 stream.nextAutoID += 1
             }
             stream.enqueue(.created(watchID: id, revision: head, canceled: false, reason: ""))
             let start = options.startRevision
             if start > 0 && start < compactRevision {
-                // etcd: created, then canceled with the compaction revision (header revision 0); the ID stays
-                // taken until the client cancels it.
-                stream.enqueue(.canceled(watchID: id, revision: 0, compactRevision: compactRevision))
-                stream.compactedIDs.insert(id)
+                // etcd: created, then canceled with the compaction revision.
+                queueCompactionCancel(of: id, on: stream)
                 return
             }
             let watcher: Watcher
@@ -147,14 +141,12 @@ public final class WatchHub: @unchecked Sendable {
     public func cancel(on stream: HubStream, watchID: Int64) {
         lock.withLock {
             guard !stream.closed else { return }
-            if stream.compactedIDs.remove(watchID) != nil {
-                stream.enqueue(.canceled(watchID: watchID, revision: head, compactRevision: 0))
-                wake(stream)
-                return
+            // A watch compaction canceled has no watcher left, only its ID.
+            if stream.compactedIDs.remove(watchID) == nil {
+                guard let watcher = stream.watchers.removeValue(forKey: watchID) else { return }
+                stream.unsynced.remove(watcher.id)
+                retire(watcher)
             }
-            guard let watcher = stream.watchers.removeValue(forKey: watchID) else { return }
-            stream.unsynced.remove(watcher.id)
-            retire(watcher)
             stream.enqueue(.canceled(watchID: watchID, revision: head, compactRevision: 0))
             if stream.progressRequested { answerProgressIfReady(stream) }
             wake(stream)
@@ -396,11 +388,17 @@ public final class WatchHub: @unchecked Sendable {
         stream.watchers[watcher.id] = nil
         stream.unsynced.remove(watcher.id)
         retire(watcher)
-        // Control responses ignore the budget: a compaction cancel is never dropped.
-        stream.enqueue(.canceled(watchID: watcher.id, revision: 0, compactRevision: compactRevision))
-        stream.compactedIDs.insert(watcher.id)
+        queueCompactionCancel(of: watcher.id, on: stream)
         if stream.progressRequested { answerProgressIfReady(stream) }
         wake(stream)
+    }
+
+    /// Queues the compaction cancel of watch `id` (header revision 0, as etcd sends it) and keeps the ID taken
+    /// until the client cancels it, as etcd does. Control responses ignore the budget: a compaction cancel is never
+    /// dropped. Lock held.
+    private func queueCompactionCancel(of id: Int64, on stream: HubStream) {
+        stream.enqueue(.canceled(watchID: id, revision: 0, compactRevision: compactRevision))
+        stream.compactedIDs.insert(id)
     }
 
     // MARK: Draining and catching up (called by the stream's sink, on its own thread)

@@ -11,9 +11,14 @@ import Testing
 @Suite("group commit", .serialized)
 struct GroupCommitTests {
     private func store() throws -> EtcdStore {
+        try store(in: newDirectory())
+    }
+
+    /// A new, empty data directory.
+    private func newDirectory() throws -> String {
         let directory = NSTemporaryDirectory() + "vigil-group-commit-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return try store(in: directory)
+        return directory
     }
 
     private func store(in directory: String) throws -> EtcdStore {
@@ -70,8 +75,7 @@ struct GroupCommitTests {
 
     @Test("a lone writer on an event loop: the next flush is prepared while it turns round, across checkpoints")
     func loneWriterOnEventLoop() throws {
-        let directory = NSTemporaryDirectory() + "vigil-group-commit-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try newDirectory()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
         let backend = PrepareCountingBackend(try SQLiteBackend(directory: directory))

@@ -18,11 +18,16 @@ class KVClient:
                         "DeleteRange": self.pb.DeleteRangeRequest, "Txn": self.pb.TxnRequest,
                         "Compact": self.pb.CompactionRequest}[method]
         request = fields.pop("_request", None) or request_type(**fields)
-        try:
-            response = getattr(self.kv, method)(request, timeout=10)
-        except grpc.RpcError as error:
-            return ("error", error.code().name, error.details())
-        return ("ok", normalise(json_format.MessageToDict(response, preserving_proto_field_name=True)))
+        return outcome(getattr(self.kv, method), request)
+
+
+def outcome(method, request):
+    """Calls a unary stub method; returns ("ok", response-as-dict) or ("error", code name, message)."""
+    try:
+        response = method(request, timeout=10)
+    except grpc.RpcError as error:
+        return ("error", error.code().name, error.details())
+    return ("ok", normalise(json_format.MessageToDict(response, preserving_proto_field_name=True)))
 
 
 def normalise(value):

@@ -14,10 +14,9 @@ loses a DELETE at exactly the compaction revision, §13 P5); a prev_kv older tha
 import base64
 import random
 
-import grpc
 import pytest
 from google.protobuf import json_format
-from kv_client import KVClient, normalise
+from kv_client import KVClient, outcome
 from watch_client import WatchStream
 
 NOPUT, NODELETE = 0, 1
@@ -53,11 +52,11 @@ def event_count(stream, watch_id, since):
 class Watch:
     """What the script knows of one created watch."""
 
-    def __init__(self, watch_id, key, end, start, filters, created_at, compacted):
+    def __init__(self, watch_id, key, end, start, filters, created_at, compacted, since):
         self.id, self.key, self.end, self.start, self.filters = watch_id, key, end, start, filters
         self.first = start if start > 0 else created_at + 1  # the first revision it reports
         self.compacted = compacted
-        self.since = {}  # server name -> position of its created response in that server's responses
+        self.since = since  # server name -> position of its created response in that server's responses
 
     def matches(self, key):
         if self.end == b"":
@@ -78,23 +77,13 @@ class Watch:
 class Server:
     def __init__(self, protos, address, name):
         self.kv = KVClient(protos, address)
+        self.lease = protos.rpc_pb2_grpc.LeaseStub(self.kv.channel)
         self.stream = WatchStream(protos, address)
-        self.channel = grpc.insecure_channel(address)
-        self.lease = protos.rpc_pb2_grpc.LeaseStub(self.channel)
         self.name = name
-
-    def lease_call(self, method, request):
-        """Lease/<method>, answered as KVClient.call answers."""
-        try:
-            response = getattr(self.lease, method)(request, timeout=10)
-        except grpc.RpcError as error:
-            return ("error", error.code().name, error.details())
-        return ("ok", normalise(json_format.MessageToDict(response, preserving_proto_field_name=True)))
 
     def close(self):
         self.stream.close()
         self.kv.close()
-        self.channel.close()
 
 
 class Session:
@@ -117,10 +106,14 @@ class Session:
         for server in self.servers:
             server.close()
 
-    def write(self, method, request):
-        answers = [server.kv.call(method, _request=request) for server in self.servers]
-        assert answers[0] == answers[1], f"{method} {request}\nvigil: {answers[0]}\netcd:  {answers[1]}"
+    def agreed(self, call, what):
+        """`call(server)` on both servers; their answers must be the same. Returns etcd's."""
+        answers = [call(server) for server in self.servers]
+        assert answers[0] == answers[1], f"{what}\nvigil: {answers[0]}\netcd:  {answers[1]}"
         return answers[1]
+
+    def write(self, method, request):
+        return self.agreed(lambda server: server.kv.call(method, _request=request), f"{method} {request}")
 
     def record(self, revision, changes):
         if changes:
@@ -180,8 +173,7 @@ class Session:
             self.leases.remove(lease)
             request, method = pb.LeaseRevokeRequest(ID=lease), "LeaseRevoke"
             keys = sorted(key for key, holder in self.attached.items() if holder == lease)
-        answers = [server.lease_call(method, request) for server in self.servers]
-        assert answers[0] == answers[1], f"{method} {request}\nvigil: {answers[0]}\netcd:  {answers[1]}"
+        self.agreed(lambda server: outcome(getattr(server.lease, method), request), f"{method} {request}")
         for key in keys:
             del self.attached[key]
         if keys:
@@ -225,9 +217,8 @@ class Session:
         created = [x for x in self.etcd.stream.responses if x.created][-1]
         if not created.canceled:
             compacted = 0 < start < self.compacted_at
-            watch = Watch(created.watch_id, key, end, start, filters, created.header.revision, compacted)
-            watch.since = since
-            self.watches[created.watch_id] = watch
+            self.watches[created.watch_id] = Watch(created.watch_id, key, end, start, filters,
+                                                   created.header.revision, compacted, since)
 
     def cancel(self):
         self.settle()
