@@ -93,6 +93,47 @@ struct GroupCommitTests {
         #expect(reopened.currentRevision == 451, "every acknowledged write is durable")
         reopened.close()
     }
+
+    @Test("writes made on event loops are answered on their own loop, in revision order")
+    func repliesRunOnTheirLoops() throws {
+        let store = try store()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        defer { try? group.syncShutdownGracefully() }
+        let loops = [group.next(), group.next()]
+        // Per loop: the revisions acknowledged, in the order their replies ran, and replies that ran elsewhere.
+        let answered = NIOLockedValueBox([[Int64]](repeating: [], count: 2))
+        let misplaced = NIOLockedValueBox(0)
+        let done = DispatchGroup()
+        for (index, loop) in loops.enumerated() {
+            for batch in 0..<10 {
+                done.enter()
+                // Twenty writes per task, as twenty requests read from connections in one turn of the loop.
+                loop.execute {
+                    for i in 0..<20 {
+                        let key = Array("loop\(index)/\(batch)/\(i)".utf8)
+                        store.put(PutRequest(key: key, value: [1])) { result in
+                            if !loop.inEventLoop { misplaced.withLockedValue { $0 += 1 } }
+                            if case .success(let response) = result {
+                                answered.withLockedValue { $0[index].append(response.header?.revision ?? -1) }
+                            }
+                        }
+                    }
+                    done.leave()
+                }
+            }
+        }
+        #expect(done.wait(timeout: .now() + 60) == .success)
+        let deadline = Date().addingTimeInterval(60)
+        while answered.withLockedValue({ $0.map(\.count) }) != [200, 200] && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        let revisions = answered.withLockedValue { $0 }
+        #expect(revisions.map(\.count) == [200, 200])
+        #expect(misplaced.withLockedValue { $0 } == 0, "every reply ran on the loop its write was made on")
+        for perLoop in revisions { #expect(perLoop == perLoop.sorted(), "a loop's replies run in revision order") }
+        #expect(Set(revisions.joined()).count == 400)
+        store.close()
+    }
 }
 
 /// Issues `count` puts on `loop`, each after the previous one's acknowledgement; `run()` returns how many were

@@ -44,8 +44,8 @@ public final class EtcdStore: @unchecked Sendable {
     /// Set while someone (a writer leading a flush, or the committer thread) flushes the backend; only one may.
     /// Guarded by `lock`.
     var flushInProgress = false
-    /// Replies waiting for a flush, by the sequence number they need. Guarded by `lock`.
-    var waiters: [(sequence: Int64, reply: @Sendable () -> Void)] = []
+    /// Replies waiting for a flush, by the sequence number they need, oldest first. Guarded by `lock`.
+    var waiters: [PendingReply] = []
 
     public init(
         identity: ClusterIdentity, backend: any MVCCBackend = InMemoryBackend(), leaseJournal: (any LeaseJournal)? = nil,
@@ -207,7 +207,7 @@ public final class EtcdStore: @unchecked Sendable {
             stagedSequence += 1
             notDurable.append((stagedSequence, store.currentRevision, events))
         }
-        waiters.append((stagedSequence, reply))
+        waiters.append(PendingReply(sequence: stagedSequence, reply: reply))
         // A flush is running: it takes this write in its next round when it finishes (no wake-up needed).
         if flushInProgress { return nil }
         // Lead only a lone write: with others already waiting, the committer thread batches them all, and no
@@ -228,7 +228,7 @@ public final class EtcdStore: @unchecked Sendable {
             reply()
             return
         }
-        waiters.append((stagedSequence, reply))
+        waiters.append(PendingReply(sequence: stagedSequence, reply: reply))
         committer.signal()
     }
 
@@ -239,7 +239,7 @@ public final class EtcdStore: @unchecked Sendable {
 
     /// Called by the committer after a flush covered every change up to `sequence` (the store's revision then
     /// being `revision`): makes it visible, tells watchers, and returns the replies now due. Lock held.
-    func flushed(through sequence: Int64) -> [@Sendable () -> Void] {
+    func flushed(through sequence: Int64) -> DueReplies {
         var index = 0
         while index < notDurable.count && notDurable[index].sequence <= sequence { index += 1 }
         if index > 0 {
@@ -247,12 +247,14 @@ public final class EtcdStore: @unchecked Sendable {
             watchHub.publish(notDurable[..<index].lazy.map { (revision: $0.revision, events: $0.events) })
             notDurable.removeFirst(index)
         }
-        var due: [@Sendable () -> Void] = []
-        var kept: [(sequence: Int64, reply: @Sendable () -> Void)] = []
-        for waiter in waiters {
-            if waiter.sequence <= sequence { due.append(waiter.reply) } else { kept.append(waiter) }
+        // Waiters are in staging order, so the due ones are a prefix.
+        var due = DueReplies()
+        var count = 0
+        while count < waiters.count && waiters[count].sequence <= sequence {
+            due.append(waiters[count])
+            count += 1
         }
-        waiters = kept
+        waiters.removeFirst(count)
         return due
     }
 }

@@ -62,8 +62,7 @@ final class GroupCommitter: @unchecked Sendable {
     /// A flush led by a writer's own thread (it set `flushInProgress`): sync, then answer every write it covered,
     /// the leader's own among them, on this thread.
     func leadFlush() {
-        let due = flushOnce()
-        for reply in due { reply() }
+        flushOnce().run()
         if backend.checkpointDue {
             signal()
         } else if let loop = MultiThreadedEventLoopGroup.currentEventLoop {
@@ -95,7 +94,7 @@ final class GroupCommitter: @unchecked Sendable {
 
     /// One flush by whoever holds `flushInProgress`; releases it. Returns the replies now due. On failure nothing
     /// is acknowledged and the committer thread retries.
-    private func flushOnce() -> [@Sendable () -> Void] {
+    private func flushOnce() -> DueReplies {
         // Everything staged up to this sequence number is handed to this flush.
         let target = store.lock.withLock { store.stagedSequence }
         let started = DispatchTime.now().uptimeNanoseconds
@@ -105,10 +104,10 @@ final class GroupCommitter: @unchecked Sendable {
             logger.error("flushing to the data directory failed; retrying", metadata: ["error": "\(error)"])
             store.lock.withLock { store.flushInProgress = false }
             failed()
-            return []
+            return DueReplies()
         }
         recordFlush(nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
-        let (due, more) = store.lock.withLock { () -> ([@Sendable () -> Void], Bool) in
+        let (due, more) = store.lock.withLock { () -> (DueReplies, Bool) in
             let due = store.flushed(through: target)
             store.flushInProgress = false
             return (due, store.stagedSequence > target || !store.waiters.isEmpty)
@@ -162,8 +161,7 @@ final class GroupCommitter: @unchecked Sendable {
             // Take the right to flush; if a writer is leading one, it signals again when it is done.
             let acquired = takeFlushRight()
             if acquired {
-                let due = flushOnce()
-                for reply in due { reply() }
+                flushOnce().run()
                 if backend.checkpointDue {
                     let mayCheckpoint = takeFlushRight()
                     if mayCheckpoint {
