@@ -307,6 +307,12 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
             try commit.run()
         } catch {
             try? writer.execute("ROLLBACK")
+            // Nothing of this flush was written: its work goes back in front of whatever was staged meanwhile, so
+            // the retry writes it (dropped, the retry would find nothing to write and its writes be acknowledged).
+            staging.withLock {
+                staged.insert(contentsOf: operations, at: 0)
+                pendingDeletes.insert(contentsOf: deletes, at: 0)
+            }
             throw .backend("\(error)")
         }
         staging.withLock {
@@ -353,6 +359,12 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
         // A checkpoint cannot run inside a transaction.
         endPreparedFlush()
         try? writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    }
+
+    /// Caps the database at its current size (`PRAGMA max_page_count`), or lifts the cap: writes that need another
+    /// page then fail with `SQLITE_FULL`, as on a full disk. For tests.
+    func limitGrowth(_ limited: Bool) throws(SQLiteError) {
+        try writer.execute("PRAGMA max_page_count=\(limited ? 1 : 1_073_741_823)")
     }
 
     private func setMetaValue(_ name: String, _ value: Int64) throws(SQLiteError) {

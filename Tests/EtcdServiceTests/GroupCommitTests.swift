@@ -5,7 +5,7 @@ import MVCC
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import Persistence
+@testable import Persistence
 import Testing
 
 @Suite("group commit", .serialized)
@@ -91,6 +91,32 @@ struct GroupCommitTests {
         store.close()
         let reopened = try self.store(in: directory)
         #expect(reopened.currentRevision == 451, "every acknowledged write is durable")
+        reopened.close()
+    }
+
+    @Test("a write while the database is full is acknowledged only once a retried flush has written it")
+    func fullDatabase() throws {
+        let directory = try newDirectory()
+        let backend = try SQLiteBackend(directory: directory)
+        let store = try EtcdStore(
+            identity: ClusterIdentity(clusterID: backend.clusterID, memberID: backend.memberID), backend: backend)
+        #expect(sequentialPuts(store, count: 1, prefix: "before/") == 1)
+        try backend.limitGrowth(true)
+        let acknowledged = DispatchSemaphore(value: 0)
+        let value = [UInt8](repeating: 7, count: 50_000)
+        store.put(PutRequest(key: Array("full".utf8), value: value)) { result in
+            if case .success = result { acknowledged.signal() }
+        }
+        // Flushes fail and are retried meanwhile; none may acknowledge the write.
+        #expect(acknowledged.wait(timeout: .now() + 0.5) == .timedOut)
+        var request = RangeRequest()
+        request.key = Array("full".utf8)
+        #expect(try store.range(request).kvs.isEmpty, "reads see only durable writes")
+        try backend.limitGrowth(false)
+        #expect(acknowledged.wait(timeout: .now() + 30) == .success)
+        store.close()
+        let reopened = try self.store(in: directory)
+        #expect(try reopened.range(request).kvs.first?.value == value, "the acknowledged write is durable")
         reopened.close()
     }
 

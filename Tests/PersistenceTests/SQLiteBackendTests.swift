@@ -1,6 +1,6 @@
 import Foundation
 import MVCC
-import Persistence
+@testable import Persistence
 import Testing
 
 @Suite("SQLite backend")
@@ -72,6 +72,30 @@ struct SQLiteBackendTests {
         let store = try KVStore(backend: try SQLiteBackend(directory: directory))
         #expect(store.currentRevision == 2)
         #expect(try store.range(KeyRange(key: [0], rangeEnd: [0])).kvs.map(\.key) == [[1]])
+    }
+
+    @Test("a flush that fails (database full) keeps its writes staged; the next flush writes them")
+    func failedFlushKeepsItsWork() throws {
+        let directory = temporaryDirectory()
+        do {
+            let backend = try SQLiteBackend(directory: directory)
+            let store = try KVStore(backend: backend)
+            try put(store, [0], [0])
+            #expect(try backend.flush() == 2)
+            try backend.limitGrowth(true)
+            let value = [UInt8](repeating: 7, count: 2_000)
+            for key in 1...50 { try put(store, [UInt8(key)], value) }
+            #expect(throws: MVCCError.self) { try backend.flush() }
+            #expect(backend.hasStagedWork, "the failed flush's writes wait for the next")
+            #expect(try store.range(KeyRange(key: [50])).kvs.first?.value == value, "and stay readable")
+            try backend.limitGrowth(false)
+            #expect(try backend.flush() == 52)
+            #expect(!backend.hasStagedWork)
+        }
+        let store = try KVStore(backend: try SQLiteBackend(directory: directory))
+        #expect(store.currentRevision == 52)
+        #expect(try store.range(KeyRange(key: [0], rangeEnd: [0])).kvs.count == 51)
+        #expect(try store.range(KeyRange(key: [50])).kvs.first?.value == [UInt8](repeating: 7, count: 2_000))
     }
 
     @Test("compaction deletes its rows over several flushes and is remembered")

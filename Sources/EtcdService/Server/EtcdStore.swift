@@ -211,8 +211,8 @@ public final class EtcdStore: @unchecked Sendable {
         // A flush is running: it takes this write in its next round when it finishes (no wake-up needed).
         if flushInProgress { return nil }
         // Lead only a lone write: with others already waiting, the committer thread batches them all, and no
-        // event loop is held up by a sync.
-        if waiters.count > 1 {
+        // event loop is held up by a sync. After a failed flush the committer retries, with back-off.
+        if waiters.count > 1 || committer!.isRetrying {
             committer!.signal()
             return nil
         }

@@ -119,13 +119,23 @@ final class GroupCommitter: @unchecked Sendable {
     /// Flush failures in a row, for the retry back-off. Guarded by `condition`.
     private var failures = 0
 
+    /// Whether the last flush failed: writers then leave flushing to this thread, which retries with back-off, so no
+    /// event loop waits out a back-off or fails a flush of its own on every write.
+    var isRetrying: Bool { condition.withLock { failures > 0 } }
+
+    /// Counts a failed flush and hands the retry to this thread (it waits out the back-off first).
     private func failed() {
         condition.lock()
         failures += 1
-        let delay = min(1.0, 0.01 * Double(failures))
+        hasWork = true
+        condition.signal()
         condition.unlock()
-        Thread.sleep(forTimeInterval: delay)
-        signal()
+    }
+
+    /// Waits before a retry after failures in a row: 10 ms more per failure, up to a second. Committer thread only.
+    private func backOff() {
+        let failures = condition.withLock { self.failures }
+        if failures > 0 { Thread.sleep(forTimeInterval: min(1.0, 0.01 * Double(failures))) }
     }
 
     private func recordFlush(nanoseconds: UInt64) {
@@ -158,6 +168,7 @@ final class GroupCommitter: @unchecked Sendable {
             hasWork = false
             condition.unlock()
 
+            backOff()
             // Take the right to flush; if a writer is leading one, it signals again when it is done.
             let acquired = takeFlushRight()
             if acquired {
