@@ -1,7 +1,7 @@
 import MVCC
 
-/// Recently written or read records, bounded by bytes, so that reads of hot keys and of recent history do not go to
-/// SQLite. First in, first out: a record read again after eviction costs one more SQLite lookup, which keeps the
+/// Records read back from SQLite, bounded by bytes, so that reads of hot keys do not go to SQLite again (recent
+/// writes are in ``RecentWrites``). First in, first out: a record read again after eviction costs one more SQLite lookup, which keeps the
 /// cache free of bookkeeping on hits. Guarded by its owner's lock.
 struct RecordCache {
     private var records: [Revision: RevisionRecord] = [:]

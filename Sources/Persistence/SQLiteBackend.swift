@@ -40,15 +40,16 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
     private let staging = NIOLock()
     /// Operations not yet handed to a flush. Guarded by `staging`.
     private var staged: [Operation] = []
-    /// Records staged or being flushed, readable before they reach SQLite. Guarded by `staging`.
-    private var unflushed: [Revision: RevisionRecord] = [:]
+    /// Recent writes: those staged or being flushed (readable before they reach SQLite) and recently flushed ones.
+    /// Guarded by `staging`.
+    private var recent = RecentWrites(maxBytes: 48 << 20)
     /// Rows compaction dropped that are still to be deleted, a batch per flush. Guarded by `staging`.
     private var pendingDeletes: [Revision] = []
     /// Rows deleted per flush at most.
     private let deleteBatch = 10_000
 
-    /// Recent records (written or read), so hot keys are not read back from SQLite. Guarded by `staging`.
-    private var cache = RecordCache(maxBytes: 64 << 20)
+    /// Records read back from SQLite, so hot keys are not read again. Guarded by `staging`.
+    private var cache = RecordCache(maxBytes: 16 << 20)
     /// Bytes of records written (estimate). Guarded by `staging`.
     private var bytes = 0
 
@@ -187,15 +188,12 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
     public func commit(revision: Int64, records: [RevisionRecord]) throws(MVCCError) {
         staging.withLock {
             staged.append(.records(revision: revision, records))
-            for record in records {
-                unflushed[record.revision] = record
-                cache.insert(record)
-            }
+            recent.append(revision: revision, records: records)
         }
     }
 
     public func record(at revision: Revision) throws(MVCCError) -> RevisionRecord? {
-        if let record = staging.withLock({ unflushed[revision] ?? cache[revision] }) { return record }
+        if let record = staging.withLock({ recent[revision] ?? cache[revision] }) { return record }
         do {
             selectRecord.bind(1, revision.main)
             selectRecord.bind(2, revision.sub)
@@ -210,22 +208,28 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
     }
 
     public func records(mainRevisions range: ClosedRange<Int64>) throws(MVCCError) -> [RevisionRecord] {
-        var found: [Revision: RevisionRecord] = [:]
+        // Unflushed records first, SQLite after: a flush that ends in between leaves its records in both (the
+        // copy here and SQLite's snapshot), never in neither.
+        let unflushed = staging.withLock { recent.unflushed(in: range) }
+        var found: [RevisionRecord] = []
         do {
             selectRange.bind(1, range.lowerBound)
             selectRange.bind(2, range.upperBound)
             defer { selectRange.reset() }
             while try selectRange.step() {
-                let record = Self.record(selectRange, main: selectRange.int64(0), sub: selectRange.int64(1), offset: 2)
-                found[record.revision] = record
+                found.append(Self.record(selectRange, main: selectRange.int64(0), sub: selectRange.int64(1), offset: 2))
             }
         } catch {
             throw .backend("\(error)")
         }
-        staging.withLock {
-            for (revision, record) in unflushed where range.contains(revision.main) { found[revision] = record }
+        // SQLite holds a prefix of the revisions in order (flushes write the oldest staged first): the unflushed
+        // records go after its last row, those it has already are skipped.
+        if let last = found.last?.revision {
+            found += unflushed.drop(while: { $0.revision <= last })
+        } else {
+            found = unflushed
         }
-        return found.values.sorted { $0.revision < $1.revision }
+        return found
     }
 
     public func compact(at revision: Int64, dropping dropped: [Revision]) throws(MVCCError) {
@@ -318,11 +322,7 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
         staging.withLock {
             flushesSinceCheckpoint += 1
             bytes += written
-            for operation in operations {
-                if case .records(_, let records) = operation {
-                    for record in records { unflushed[record.revision] = nil }
-                }
-            }
+            recent.markFlushed(revisions: operations.count(where: { if case .records = $0 { true } else { false } }))
             bytes -= deletes.count * 64
         }
         return newest

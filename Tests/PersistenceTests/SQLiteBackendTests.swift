@@ -74,6 +74,19 @@ struct SQLiteBackendTests {
         #expect(try store.range(KeyRange(key: [0], rangeEnd: [0])).kvs.map(\.key) == [[1]])
     }
 
+    @Test("history over flushed and unflushed revisions comes back whole, in order, each record once")
+    func historyAcrossTheFlushPoint() throws {
+        let backend = try SQLiteBackend(directory: temporaryDirectory())
+        let store = try KVStore(backend: backend)
+        for i in 0..<10 { try put(store, [UInt8(i % 4)], [UInt8(i)]) }  // revisions 2...11
+        #expect(try backend.flush() == 11)
+        for i in 10..<15 { try put(store, [UInt8(i % 4)], [UInt8(i)]) }  // 12...16, staged
+        #expect(try backend.records(mainRevisions: 5...14).map(\.revision.main) == Array(5...14))
+        #expect(try backend.records(mainRevisions: 5...14).map(\.kv.value) == (3...12).map { [UInt8($0)] })
+        #expect(try backend.records(mainRevisions: 12...20).map(\.revision.main) == Array(12...16))
+        #expect(try backend.records(mainRevisions: 1...11).map(\.revision.main) == Array(2...11))
+    }
+
     @Test("a flush that fails (database full) keeps its writes staged; the next flush writes them")
     func failedFlushKeepsItsWork() throws {
         let directory = temporaryDirectory()
