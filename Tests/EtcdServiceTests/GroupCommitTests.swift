@@ -120,6 +120,30 @@ struct GroupCommitTests {
         reopened.close()
     }
 
+    @Test("a stop does not wait for a database that stays full; the write it could not make is not acknowledged")
+    func stopWhileFull() throws {
+        let directory = try newDirectory()
+        let backend = try SQLiteBackend(directory: directory)
+        let store = try EtcdStore(
+            identity: ClusterIdentity(clusterID: backend.clusterID, memberID: backend.memberID), backend: backend)
+        #expect(sequentialPuts(store, count: 1, prefix: "before/") == 1)
+        try backend.limitGrowth(true)
+        let acknowledged = NIOLockedValueBox(false)
+        store.put(PutRequest(key: Array("full".utf8), value: [UInt8](repeating: 7, count: 50_000))) { result in
+            if case .success = result { acknowledged.withLockedValue { $0 = true } }
+        }
+        let stopped = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            store.close()
+            stopped.signal()
+        }
+        #expect(stopped.wait(timeout: .now() + 30) == .success, "the stop finished")
+        #expect(!acknowledged.withLockedValue { $0 })
+        let reopened = try self.store(in: directory)
+        #expect(reopened.currentRevision == 2, "only the acknowledged write is there")
+        reopened.close()
+    }
+
     @Test("writes made on event loops are answered on their own loop, in revision order")
     func repliesRunOnTheirLoops() throws {
         let store = try store()

@@ -118,6 +118,8 @@ final class GroupCommitter: @unchecked Sendable {
 
     /// Flush failures in a row, for the retry back-off. Guarded by `condition`.
     private var failures = 0
+    /// Failures in a row after which a stop gives up on the writes still waiting (about 0.1 s of retries).
+    static let failuresBeforeGivingUp = 4
 
     /// Whether the last flush failed: writers then leave flushing to this thread, which retries with back-off, so no
     /// event loop waits out a back-off or fails a flush of its own on every write.
@@ -184,8 +186,17 @@ final class GroupCommitter: @unchecked Sendable {
                 }
             }
             if !keepRunning {
-                let idle = store.lock.withLock { !store.flushInProgress && store.waiters.isEmpty }
-                if idle && !backend.hasStagedWork && takeFlushRight() {
+                let (idle, waiting) = store.lock.withLock {
+                    (!store.flushInProgress && store.waiters.isEmpty, store.waiters.count)
+                }
+                // A stop does not wait for a disk that keeps failing: what it could not write was never acknowledged.
+                let givingUp = condition.withLock { failures } >= Self.failuresBeforeGivingUp
+                if (idle && !backend.hasStagedWork || givingUp) && takeFlushRight() {
+                    if givingUp {
+                        logger.error(
+                            "stopping although the data directory still refuses writes; they were not acknowledged",
+                            metadata: ["writes": "\(waiting)"])
+                    }
                     // No transaction is left open for the data directory's next user; no new one is prepared
                     // (`running` is false), though a late write may still flush on its own.
                     backend.endPreparedFlush()
