@@ -7,4 +7,6 @@ public enum MVCCError: Error, Hashable, Sendable {
     case futureRevision
     /// The backend failed to read or write; the text says why.
     case backend(String)
+    /// The backend has no room for what it was asked to write (a full disk or file system); the text says where.
+    case backendFull(String)
 }

@@ -14,11 +14,7 @@ public final class DataDirectory {
 
     public init(path: String) throws(Failure) {
         self.path = path
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw Failure(description: "cannot create data directory \(path): \(error.localizedDescription)")
-        }
+        try Self.createDirectories(path)
         guard access(path, W_OK) == 0 else {
             throw Failure(description: "data directory \(path) is not writable")
         }
@@ -34,4 +30,20 @@ public final class DataDirectory {
     }
 
     deinit { close(lockDescriptor) }
+
+    /// Creates `path` and its missing parents (`mkdir -p`), or says which one could not be made and why, in the
+    /// system's words ("Not a directory", "Read-only file system", "Permission denied").
+    private static func createDirectories(_ path: String) throws(Failure) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw Failure(description: "cannot create data directory \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        var status = stat()
+        guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
+            throw Failure(description: "cannot create data directory \(path): it exists and is not a directory")
+        }
+    }
 }

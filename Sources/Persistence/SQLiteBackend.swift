@@ -317,6 +317,7 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
                 staged.insert(contentsOf: operations, at: 0)
                 pendingDeletes.insert(contentsOf: deletes, at: 0)
             }
+            if error.code == SQLiteError.full { throw .backendFull("\(error)") }
             throw .backend("\(error)")
         }
         staging.withLock {

@@ -1,6 +1,6 @@
 """Automatic compaction (etcd's --auto-compaction-mode/--auto-compaction-retention) and the backend quota."""
 from conftest import VigilProcess, wait_until
-from kv_client import KVClient
+from kv_client import KVClient, outcome
 
 
 def test_periodic_auto_compaction(protos):
@@ -28,12 +28,16 @@ def test_quota_refuses_writes_that_add_data(protos):
     try:
         kv = KVClient(protos, server.address)
         pb = kv.pb
-        outcome = None
+        result = None
         for i in range(200):
-            outcome = kv.call("Put", _request=pb.PutRequest(key=b"big/%d" % i, value=b"x" * 1024))
-            if outcome[0] == "error":
+            result = kv.call("Put", _request=pb.PutRequest(key=b"big/%d" % i, value=b"x" * 1024))
+            if result[0] == "error":
                 break
-        assert outcome == ("error", "RESOURCE_EXHAUSTED", "etcdserver: mvcc: database space exceeded")
+        assert result == ("error", "RESOURCE_EXHAUSTED", "etcdserver: mvcc: database space exceeded")
+        # etcd checks its quota for lease grants too (3.4.23: "failed to grant lease (etcdserver: mvcc: database
+        # space exceeded)").
+        lease = outcome(protos.rpc_pb2_grpc.LeaseStub(kv.channel).LeaseGrant, pb.LeaseGrantRequest(TTL=10))
+        assert lease == ("error", "RESOURCE_EXHAUSTED", "etcdserver: mvcc: database space exceeded")
         # Nothing half-written, reads and deletes still work.
         status, body = kv.call("DeleteRange", _request=pb.DeleteRangeRequest(key=b"big/", range_end=b"big0"))
         assert status == "ok" and int(body["deleted"]) == i

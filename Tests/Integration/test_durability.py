@@ -5,10 +5,12 @@ without gap or duplicate."""
 import os
 import random
 import signal
+import subprocess
 import threading
 import time
 
 import grpc
+import pytest
 
 from conftest import VigilProcess, port_open, wait_until
 from kv_client import KVClient
@@ -189,6 +191,37 @@ def test_foreign_database_is_refused(tmp_path):
     assert result.returncode != 0 and "not a Vigil database" in result.stderr
 
 
+def refusal_at_start(data_dir):
+    """Starts vigil on `data_dir`, which it must refuse: returns its stderr."""
+    from conftest import VIGIL_BIN, free_port
+    result = subprocess.run([VIGIL_BIN, "--data-dir", str(data_dir), "--listen-client-urls",
+                             f"http://127.0.0.1:{free_port()}"], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0, result.stderr
+    return result.stderr
+
+
+def test_data_dir_under_a_file_is_refused_with_the_reason(tmp_path):
+    (tmp_path / "file").write_text("not a directory")
+    assert "cannot create data directory" in refusal_at_start(tmp_path / "file" / "data")
+    assert "Not a directory" in refusal_at_start(tmp_path / "file" / "data")
+    assert "exists and is not a directory" in refusal_at_start(tmp_path / "file")
+
+
+def test_read_only_data_dir_is_refused_at_start(tmp_path):
+    """As root, permissions do not stop writes; a read-only file system does."""
+    mount_point = tmp_path / "ro"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mount_point)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        assert "Read-only file system" in refusal_at_start(mount_point / "data")
+        assert "is not writable" in refusal_at_start(mount_point)
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
 class KeyStates:
     """Per key: the last acknowledged state (value, or None once deleted) and the write in flight, whose outcome a
     kill leaves unknown."""
@@ -323,3 +356,75 @@ def test_kill_and_restart_with_overwrites_deletes_and_compaction(protos):
     kill_cycles(1, (0.3, 0.9), workers, lambda address: verify_overwrites(protos, address, states))
     with states.lock:
         assert states.compacted > 0, "no compaction was acknowledged: the run checked nothing about it"
+
+
+@pytest.fixture
+def small_filesystem(tmp_path):
+    """A 2 MiB tmpfs to fill (needs root, as CI has); the test is skipped where mounting is not allowed."""
+    mount_point = tmp_path / "small"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_full_disk_refuses_writes_loses_nothing_and_recovers(protos, small_filesystem):
+    """A disk that fills: the write that met it waits (never acknowledged while it is not durable), later writes
+    that add data are refused with etcd's NOSPACE, reads go on; once space is freed everything waiting is written
+    and writes are accepted again; after a restart every acknowledged write is there."""
+    data_dir = small_filesystem / "data"
+    ballast = small_filesystem / "ballast"
+    ballast.write_bytes(b"\0" * (600 * 1024))  # freed later, as an operator would free space
+    server = VigilProcess(data_dir=str(data_dir))
+    try:
+        kv = KVClient(protos, server.address)
+        pb = kv.pb
+        value = b"v" * 4096
+        acknowledged = []
+        stuck = None
+        for i in range(2000):
+            key = b"fill/%05d" % i
+            try:
+                kv.kv.Put(pb.PutRequest(key=key, value=value), timeout=3)
+                acknowledged.append(key)
+            except grpc.RpcError as error:
+                # The write that met the full disk is applied in memory but not durable: it is never
+                # acknowledged while the disk is full (the client's deadline passes) — unless it was refused.
+                assert error.code() in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED), error
+                if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                    stuck = key
+                break
+        else:
+            raise AssertionError("the disk never filled")
+        assert acknowledged, "some writes fit before the disk filled"
+        # Writes that add data are now refused at once, with etcd's error; reads go on.
+        refused = wait_until(lambda: (lambda o: o if o[0] == "error" and o[1] == "RESOURCE_EXHAUSTED" else None)(
+            kv.call("Put", key=b"refused", value=value)), what="puts to be refused")
+        assert refused == ("error", "RESOURCE_EXHAUSTED", "etcdserver: mvcc: database space exceeded")
+        status, body = kv.call("Range", key=acknowledged[-1])
+        assert status == "ok" and len(body["kvs"]) == 1
+        assert "flushing to the data directory failed" in server.read_log()
+
+        ballast.unlink()
+        # The committer's retry goes through: the write that met the full disk becomes durable and visible, and
+        # writes are accepted again.
+        if stuck is not None:
+            wait_until(lambda: kv.call("Range", key=stuck)[1].get("kvs"), what="the waiting write to be written")
+        wait_until(lambda: kv.call("Put", key=b"after", value=b"x")[0] == "ok", what="writes to be accepted again")
+        kv.close()
+    finally:
+        assert server.terminate() == 0
+    server = VigilProcess(data_dir=str(data_dir))
+    try:
+        kv = KVClient(protos, server.address)
+        for key in acknowledged + [b"after"] + ([stuck] if stuck else []):
+            status, body = kv.call("Range", key=key)
+            assert status == "ok" and len(body.get("kvs", [])) == 1, key
+        status, body = kv.call("Range", key=b"refused")
+        assert status == "ok" and not body.get("kvs"), "a refused write is not there"
+        kv.close()
+    finally:
+        assert server.terminate() == 0

@@ -61,6 +61,7 @@ public enum EtcdError: Error, Hashable, Sendable {
         case .compacted: self = .compacted
         case .futureRevision: self = .futureRevision
         case .backend(let text): self = .internal(text)
+        case .backendFull: self = .noSpace
         }
     }
 }

@@ -12,11 +12,13 @@ extension EtcdStore {
         }
     }
 
-    /// Grants a lease; answers once the grant is durable.
+    /// Grants a lease; answers once the grant is durable. Refused like a Put when there is no space (etcd checks
+    /// its quota for LeaseGrant too).
     public func leaseGrant(
         _ request: LeaseGrantRequest, reply: @escaping @Sendable (Result<LeaseGrantResponse, EtcdError>) -> Void
     ) {
         write(reply) { () throws(EtcdError) in
+            try checkQuota()
             let granted: (id: Int64, ttl: Int64)
             do throws(LeaseError) {
                 granted = try lessor.grant(id: request.id, ttl: request.ttl)

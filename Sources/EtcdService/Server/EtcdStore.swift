@@ -105,9 +105,11 @@ public final class EtcdStore: @unchecked Sendable {
     }
 
     /// etcd's NOSPACE: once the store holds more than the quota, writes that add data fail until compaction
-    /// frees room (deletes and compaction still work). Lock held.
-    private func checkQuota() throws(EtcdError) {
+    /// frees room (deletes and compaction still work); likewise while the disk is full, until a flush succeeds
+    /// again (the writes already waiting then go through). Lock held.
+    func checkQuota() throws(EtcdError) {
         if quotaBytes > 0 && store.estimatedSize > quotaBytes { throw .noSpace }
+        if committer?.isOutOfSpace == true { throw .noSpace }
     }
 
     public func put(_ request: PutRequest, reply: @escaping @Sendable (Result<PutResponse, EtcdError>) -> Void) {

@@ -103,7 +103,7 @@ final class GroupCommitter: @unchecked Sendable {
         } catch {
             logger.error("flushing to the data directory failed; retrying", metadata: ["error": "\(error)"])
             store.lock.withLock { store.flushInProgress = false }
-            failed()
+            if case .backendFull = error { failed(full: true) } else { failed(full: false) }
             return DueReplies()
         }
         recordFlush(nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
@@ -121,14 +121,22 @@ final class GroupCommitter: @unchecked Sendable {
     /// Failures in a row after which a stop gives up on the writes still waiting (about 0.1 s of retries).
     static let failuresBeforeGivingUp = 4
 
+    /// Whether the last flush failed for want of room (a full disk). Guarded by `condition`.
+    private var lastFailureWasFull = false
+
     /// Whether the last flush failed: writers then leave flushing to this thread, which retries with back-off, so no
     /// event loop waits out a back-off or fails a flush of its own on every write.
     var isRetrying: Bool { condition.withLock { failures > 0 } }
 
+    /// Whether the last flush failed because the disk is full: writes that add data are refused meanwhile (etcd's
+    /// NOSPACE), until a retry succeeds.
+    var isOutOfSpace: Bool { condition.withLock { failures > 0 && lastFailureWasFull } }
+
     /// Counts a failed flush and hands the retry to this thread (it waits out the back-off first).
-    private func failed() {
+    private func failed(full: Bool) {
         condition.lock()
         failures += 1
+        lastFailureWasFull = full
         hasWork = true
         condition.signal()
         condition.unlock()
