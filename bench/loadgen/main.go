@@ -94,9 +94,18 @@ func percentile(sorted []time.Duration, p float64) float64 {
 
 func latencySummary(samples []time.Duration, elapsed time.Duration) map[string]interface{} {
 	sort.Slice(samples, func(i, j int) bool { return samples[i] < samples[j] })
+	var sum time.Duration
+	for _, s := range samples {
+		sum += s
+	}
+	mean := 0.0
+	if len(samples) > 0 {
+		mean = float64(sum.Microseconds()) / 1000 / float64(len(samples))
+	}
 	return map[string]interface{}{
 		"ops": len(samples), "seconds": elapsed.Seconds(), "ops_per_sec": float64(len(samples)) / elapsed.Seconds(),
-		"p50_ms": percentile(samples, 0.50), "p99_ms": percentile(samples, 0.99),
+		"p50_ms": percentile(samples, 0.50), "p90_ms": percentile(samples, 0.90), "p99_ms": percentile(samples, 0.99),
+		"p999_ms": percentile(samples, 0.999), "mean_ms": mean,
 	}
 }
 
