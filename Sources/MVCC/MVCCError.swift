@@ -10,3 +10,10 @@ public enum MVCCError: Error, Hashable, Sendable {
     /// The backend has no room for what it was asked to write (a full disk or file system); the text says where.
     case backendFull(String)
 }
+
+extension MVCCError {
+    /// Whether the backend failed for want of room.
+    public var isBackendFull: Bool {
+        if case .backendFull = self { true } else { false }
+    }
+}

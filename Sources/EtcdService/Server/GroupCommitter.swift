@@ -103,7 +103,7 @@ final class GroupCommitter: @unchecked Sendable {
         } catch {
             logger.error("flushing to the data directory failed; retrying", metadata: ["error": "\(error)"])
             store.lock.withLock { store.flushInProgress = false }
-            if case .backendFull = error { failed(full: true) } else { failed(full: false) }
+            failed(full: error.isBackendFull)
             return DueReplies()
         }
         recordFlush(nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
