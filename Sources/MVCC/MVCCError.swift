@@ -11,7 +11,16 @@ public enum MVCCError: Error, Hashable, Sendable {
     case backendFull(String)
 }
 
-extension MVCCError {
+extension MVCCError: CustomStringConvertible {
+    /// The error in words: the backend's own text for its failures.
+    public var description: String {
+        switch self {
+        case .compacted: "required revision has been compacted"
+        case .futureRevision: "required revision is a future revision"
+        case .backend(let text), .backendFull(let text): text
+        }
+    }
+
     /// Whether the backend failed for want of room.
     public var isBackendFull: Bool {
         if case .backendFull = self { true } else { false }

@@ -10,6 +10,10 @@ public final class DataDirectory {
     /// Why a data directory cannot be used.
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     public init(path: String) throws(Failure) {

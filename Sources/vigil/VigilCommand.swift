@@ -201,10 +201,18 @@ extension VigilCommand {
             return try EtcdStore(identity: ClusterIdentity.derived(name: name, dataDirectory: dataDir))
         case "sqlite":
             let directory = try DataDirectory(path: dataDir)
-            let sqlite = try SQLiteBackend(directory: directory.path)
-            let store = try EtcdStore(
-                identity: ClusterIdentity(clusterID: sqlite.clusterID, memberID: sqlite.memberID), backend: sqlite,
-                leaseJournal: sqlite, storedLeases: sqlite.storedLeases)
+            let store: EtcdStore
+            do {
+                let sqlite = try SQLiteBackend(directory: directory.path)
+                store = try EtcdStore(
+                    identity: ClusterIdentity(clusterID: sqlite.clusterID, memberID: sqlite.memberID), backend: sqlite,
+                    leaseJournal: sqlite, storedLeases: sqlite.storedLeases)
+            } catch {
+                // Which file, and SQLite's own words ("file is not a database", "database disk image is malformed").
+                let reason = "\(error)"
+                if reason.contains(directory.path) { throw error }
+                throw DataDirectory.Failure(description: "cannot use \(directory.path)/vigil.db: \(reason)")
+            }
             // The lock lives as long as the process.
             DataDirectoryHolder.directory = directory
             logger.info("opened data directory", metadata: ["data-dir": "\(dataDir)", "revision": "\(store.currentRevision)"])

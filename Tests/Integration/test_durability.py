@@ -191,6 +191,30 @@ def test_foreign_database_is_refused(tmp_path):
     assert result.returncode != 0 and "not a Vigil database" in result.stderr
 
 
+def test_corrupt_database_is_refused_at_start(protos, tmp_path):
+    """A database file that is garbage, or whose pages were overwritten, stops vigil at start with SQLite's words
+    and the file's name; nothing is served from it."""
+    server = VigilProcess(data_dir=str(tmp_path / "data"))
+    try:
+        kv = KVClient(protos, server.address)
+        for i in range(50):
+            assert kv.call("Put", key=b"k%d" % i, value=b"v" * 200)[0] == "ok"
+        kv.close()
+    finally:
+        assert server.terminate() == 0
+    db = tmp_path / "data" / "vigil.db"
+    content = bytearray(db.read_bytes())
+    content[4096:8192] = b"\xab" * 4096  # the second page: the revision log's
+    db.write_bytes(bytes(content))
+    reason = refusal_at_start(tmp_path / "data")
+    assert "vigil.db" in reason and "database disk image is malformed" in reason, reason
+
+    (tmp_path / "garbage").mkdir()
+    (tmp_path / "garbage" / "vigil.db").write_bytes(random.Random(7).randbytes(65536))
+    reason = refusal_at_start(tmp_path / "garbage")
+    assert "vigil.db" in reason and "file is not a database" in reason, reason
+
+
 def refusal_at_start(data_dir):
     """Starts vigil on `data_dir`, which it must refuse: returns its stderr."""
     from conftest import VIGIL_BIN, free_port
