@@ -1,5 +1,6 @@
 public import Lease
 public import MVCC
+import Glibc
 import NIOConcurrencyHelpers
 
 /// The embedded durable backend: the revision log in SQLite (WAL mode, full sync) under `--data-dir`, with group
@@ -35,6 +36,10 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
     private let deleteLease: SQLiteStatement
     private let selectRecord: SQLiteStatement
     private let selectRange: SQLiteStatement
+    /// The database's page size, page count and free pages, on the reader (for ``storageSize``).
+    private let pageFigures: SQLiteStatement
+    /// `vigil.db`'s path.
+    private let path: String
 
     /// Guards the staging fields below, shared by the store's thread and the committer.
     private let staging = NIOLock()
@@ -70,6 +75,7 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
     ///   schema (a foreign or corrupt file is refused, never overwritten).
     public init(directory: String) throws(SQLiteError) {
         let path = directory + "/vigil.db"
+        self.path = path
         writer = try SQLiteDatabase(path: path, create: true)
         let foreign = try Self.checkIdentity(writer)
         if foreign { throw SQLiteError(code: 26, message: "not a Vigil database", context: "opening \(path)") }
@@ -128,6 +134,8 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
         reader = try SQLiteDatabase(path: path, create: false)
         selectRecord = try reader.prepare(
             "SELECT key, value, create_revision, version, lease, tombstone FROM revisions WHERE main = ? AND sub = ?")
+        pageFigures = try reader.prepare(
+            "SELECT page_size, page_count, freelist_count FROM pragma_page_size, pragma_page_count, pragma_freelist_count")
         selectRange = try reader.prepare(
             "SELECT main, sub, key, value, create_revision, version, lease, tombstone FROM revisions WHERE main BETWEEN ? AND ? ORDER BY main, sub")
     }
@@ -241,6 +249,20 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
     }
 
     public var estimatedSize: Int { staging.withLock { bytes } }
+
+    /// `vigil.db` and its write-ahead log on disk; in use, the database's pages less its free ones. Reads through
+    /// the reader connection: the caller holds the store's lock.
+    public var storageSize: StorageSize? {
+        func fileSize(_ path: String) -> Int {
+            var status = stat()
+            return stat(path, &status) == 0 ? Int(status.st_size) : 0
+        }
+        defer { pageFigures.reset() }
+        guard (try? pageFigures.step()) == true else { return nil }
+        let pageSize = Int(pageFigures.int64(0))
+        let inUse = pageSize * Int(pageFigures.int64(1) - pageFigures.int64(2))
+        return StorageSize(total: fileSize(path) + fileSize(path + "-wal"), inUse: inUse)
+    }
 
     // MARK: Leases
 

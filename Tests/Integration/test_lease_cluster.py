@@ -106,3 +106,31 @@ def test_auth_handshake_while_auth_is_off(vigil, etcd):
 def test_python_clients_lease_and_status(vigil):
     assert "etcd3 lease ok" in run_client("etcd3_lease.py", vigil.port)
     assert "aetcd lease ok" in run_client("aetcd_lease.py", vigil.port)
+
+
+def test_status_reports_the_database_files_and_the_quota(protos, tmp_path):
+    """dbSize is what vigil.db and its write-ahead log take on disk, dbSizeInUse the pages holding data (both grow
+    with the data), dbSizeQuota the quota: etcd's 2 GiB default, or --quota-backend-bytes."""
+    import os
+    from conftest import VigilProcess
+    from kv_client import KVClient, outcome
+    for extra, quota in (((), 2 << 30), (("--quota-backend-bytes", "5000000"), 5_000_000)):
+        data_dir = tmp_path / f"quota-{quota}"
+        server = VigilProcess(extra_args=extra, data_dir=str(data_dir))
+        try:
+            kv = KVClient(protos, server.address)
+            maintenance = protos.rpc_pb2_grpc.MaintenanceStub(kv.channel)
+            status = lambda: outcome(maintenance.Status, kv.pb.StatusRequest())[1]
+            before = status()
+            for i in range(50):
+                assert kv.call("Put", key=b"k%d" % i, value=b"v" * 1000)[0] == "ok"
+            after = status()
+            on_disk = sum(os.path.getsize(data_dir / name) for name in ("vigil.db", "vigil.db-wal")
+                          if (data_dir / name).exists())
+            assert int(after["dbSize"]) == on_disk
+            assert int(after["dbSizeInUse"]) > int(before["dbSizeInUse"]) and int(after["dbSizeInUse"]) >= 50_000
+            assert int(after["dbSizeInUse"]) <= int(after["dbSize"])
+            assert int(after["dbSizeQuota"]) == quota
+            kv.close()
+        finally:
+            assert server.terminate() == 0

@@ -195,6 +195,7 @@ extension StatusResponse {
             c.raftterm = raftTerm
             c.raftappliedindex = raftAppliedIndex
             c.dbsizeinuse = dbSizeInUse
+            c.dbsizequota = dbSizeQuota
         }
         return pack(c, size: etcdserverpb__status_response__get_packed_size, pack: etcdserverpb__status_response__pack)
     }

@@ -9,10 +9,12 @@ public struct StatusResponse: ProtoEncodable, Equatable {
     public var raftTerm: UInt64
     public var raftAppliedIndex: UInt64
     public var dbSizeInUse: Int64
+    /// The backend quota in bytes (`--quota-backend-bytes`; etcd reports its 2 GiB default when the flag is 0).
+    public var dbSizeQuota: Int64
 
     public init(
         header: ResponseHeader, version: String, dbSize: Int64, leader: UInt64, raftIndex: UInt64, raftTerm: UInt64,
-        raftAppliedIndex: UInt64, dbSizeInUse: Int64
+        raftAppliedIndex: UInt64, dbSizeInUse: Int64, dbSizeQuota: Int64 = 0
     ) {
         self.header = header
         self.version = version
@@ -22,6 +24,7 @@ public struct StatusResponse: ProtoEncodable, Equatable {
         self.raftTerm = raftTerm
         self.raftAppliedIndex = raftAppliedIndex
         self.dbSizeInUse = dbSizeInUse
+        self.dbSizeQuota = dbSizeQuota
     }
 }
 

@@ -24,8 +24,12 @@ public protocol MVCCBackend: AnyObject {
     /// Records that the store is compacted at `revision` and deletes the rows `dropped`.
     func compact(at revision: Int64, dropping dropped: [Revision]) throws(MVCCError)
 
-    /// Roughly how many bytes the stored records take (`Maintenance.Status`'s dbSize).
+    /// Roughly how many bytes the stored records take (what `--quota-backend-bytes` is checked against).
     var estimatedSize: Int { get }
+
+    /// The bytes the backend's files take on disk and the part of them in use (`Maintenance.Status`'s dbSize and
+    /// dbSizeInUse); nil for a backend without files.
+    var storageSize: StorageSize? { get }
 
     /// Whether commits only become durable in ``flush()``.
     var needsFlush: Bool { get }
@@ -55,6 +59,7 @@ public protocol MVCCBackend: AnyObject {
 }
 
 extension MVCCBackend {
+    public var storageSize: StorageSize? { nil }
     public var needsFlush: Bool { false }
     public func flush() throws(MVCCError) -> Int64? { nil }
     public var hasStagedWork: Bool { false }

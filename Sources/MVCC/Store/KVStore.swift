@@ -47,6 +47,8 @@ public final class KVStore {
 
     /// Roughly the bytes of history held: the backend's revision log plus index overhead.
     public var estimatedSize: Int { backend.estimatedSize + index.count * 64 }
+    /// What the backend's files take on disk, if it has files.
+    public var storageSize: StorageSize? { backend.storageSize }
 
     /// The number of keys the index tracks (live or with history).
     public var indexedKeyCount: Int { index.count }
