@@ -61,6 +61,11 @@ struct RecentWrites {
         return revision.sub >= 0 && revision.sub < Int64(records.count) ? records[Int(revision.sub)] : nil
     }
 
+    /// Bytes of the unflushed entries (estimate).
+    var unflushedBytes: Int {
+        entries[max(head, firstUnflushed)...].reduce(0) { $0 + $1.bytes }
+    }
+
     /// The unflushed records whose main revision is in `range`, in revision order.
     func unflushed(in range: ClosedRange<Int64>) -> [RevisionRecord] {
         var found: [RevisionRecord] = []

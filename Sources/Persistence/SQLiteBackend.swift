@@ -250,6 +250,14 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
 
     public var estimatedSize: Int { staging.withLock { bytes } }
 
+    /// The estimate becomes the bytes of the database's pages in use (what deletes and compaction freed shows
+    /// there), plus what is staged and not yet written. Reads through the reader connection: the caller holds the
+    /// store's lock.
+    public func remeasureSize() {
+        guard let inUse = storageSize?.inUse else { return }
+        staging.withLock { bytes = inUse + recent.unflushedBytes }
+    }
+
     /// `vigil.db` and its write-ahead log on disk; in use, the database's pages less its free ones. Reads through
     /// the reader connection: the caller holds the store's lock.
     public var storageSize: StorageSize? {

@@ -206,6 +206,13 @@ extension AlarmResponse {
         let arena = CArena()
         let c = arena.message(etcdserverpb__alarm_response__init) { (c: inout Etcdserverpb__AlarmResponse) in
             c.header = arena.header(header)
+            c.n_alarms = alarms.count
+            c.alarms = arena.pointerArray(alarms.map { alarm in
+                arena.message(etcdserverpb__alarm_member__init) { (m: inout Etcdserverpb__AlarmMember) in
+                    m.memberid = alarm.memberID
+                    m.alarm = Etcdserverpb__AlarmType(rawValue: UInt32(bitPattern: alarm.alarm))
+                }
+            })
         }
         return pack(c, size: etcdserverpb__alarm_response__get_packed_size, pack: etcdserverpb__alarm_response__pack)
     }

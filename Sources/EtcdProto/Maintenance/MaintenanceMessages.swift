@@ -45,7 +45,27 @@ public struct AlarmRequest: ProtoDecodable, Equatable {
 /// `etcdserverpb.AlarmResponse` (Vigil raises no alarms, so the list is always empty).
 public struct AlarmResponse: ProtoEncodable, Equatable {
     public var header: ResponseHeader
-    public init(header: ResponseHeader) { self.header = header }
+    /// The alarms the request listed, raised or cleared.
+    public var alarms: [AlarmMember]
+    public init(header: ResponseHeader, alarms: [AlarmMember] = []) {
+        self.header = header
+        self.alarms = alarms
+    }
+}
+
+/// `etcdserverpb.AlarmMember`: an alarm raised on a member.
+public struct AlarmMember: Sendable, Hashable {
+    /// `AlarmType` NOSPACE: the backend quota was exceeded.
+    public static let noSpace: Int32 = 1
+
+    public var memberID: UInt64
+    /// 0 NONE, 1 NOSPACE, 2 CORRUPT.
+    public var alarm: Int32
+
+    public init(memberID: UInt64, alarm: Int32) {
+        self.memberID = memberID
+        self.alarm = alarm
+    }
 }
 
 /// `etcdserverpb.DefragmentResponse`.

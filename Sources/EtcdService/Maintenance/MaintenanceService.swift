@@ -11,10 +11,7 @@ public enum MaintenanceService {
             responder.respond(serve(bytes, as: StatusRequest.self) { (_) throws(EtcdError) in store.status() })
         }
         router.registerUnary(service: serviceName, method: "Alarm") { bytes, _, responder in
-            // Vigil raises no alarms: GET lists none, and (de)activating is accepted with nothing to change.
-            responder.respond(serve(bytes, as: AlarmRequest.self) { (_) throws(EtcdError) in
-                AlarmResponse(header: store.identity.header(revision: store.currentRevision))
-            })
+            responder.respond(serve(bytes, as: AlarmRequest.self) { (request) throws(EtcdError) in store.alarm(request) })
         }
         router.registerUnary(service: serviceName, method: "Defragment") { bytes, _, responder in
             // The in-memory store has nothing to defragment.

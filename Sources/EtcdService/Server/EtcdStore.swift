@@ -44,6 +44,8 @@ public final class EtcdStore: @unchecked Sendable {
     /// Set while someone (a writer leading a flush, or the committer thread) flushes the backend; only one may.
     /// Guarded by `lock`.
     var flushInProgress = false
+    /// Raised alarms (`Maintenance.Alarm`), oldest first. Guarded by `lock`.
+    var alarms: [AlarmMember] = []
     /// Replies waiting for a flush, by the sequence number they need, oldest first. Guarded by `lock`.
     var waiters: [PendingReply] = []
 
@@ -104,11 +106,20 @@ public final class EtcdStore: @unchecked Sendable {
         return try withLockedStore { (store) throws(EtcdError) in try applier.range(request, in: store, at: durableRevision) }
     }
 
-    /// etcd's NOSPACE: once the store holds more than the quota, writes that add data fail until compaction
-    /// frees room (deletes and compaction still work); likewise while the disk is full, until a flush succeeds
-    /// again (the writes already waiting then go through). Lock held.
+    /// etcd's NOSPACE: once the store holds more than the quota, the NOSPACE alarm is raised and writes that add
+    /// data fail until an operator clears it (`etcdctl alarm disarm`, after compacting; deletes and compaction still
+    /// work meanwhile). While the disk is full they fail too, without an alarm, until a flush succeeds again (the
+    /// writes already waiting then go through). Lock held.
     func checkQuota() throws(EtcdError) {
-        if quotaBytes > 0 && store.estimatedSize > quotaBytes { throw .noSpace }
+        if isNoSpaceRaised { throw .noSpace }
+        if quotaBytes > 0 && store.estimatedSize > quotaBytes {
+            // The running estimate does not see what deletes and compaction freed: measure before refusing.
+            store.remeasureSize()
+            if store.estimatedSize > quotaBytes {
+                raiseNoSpace()
+                throw .noSpace
+            }
+        }
         if committer?.isOutOfSpace == true { throw .noSpace }
     }
 

@@ -24,8 +24,13 @@ public protocol MVCCBackend: AnyObject {
     /// Records that the store is compacted at `revision` and deletes the rows `dropped`.
     func compact(at revision: Int64, dropping dropped: [Revision]) throws(MVCCError)
 
-    /// Roughly how many bytes the stored records take (what `--quota-backend-bytes` is checked against).
+    /// Roughly how many bytes the stored records take (what `--quota-backend-bytes` is checked against). It may
+    /// only grow between calls of ``remeasureSize()``.
     var estimatedSize: Int { get }
+
+    /// Replaces the running estimate with a measurement (SQLite: the pages in use), which sees what deletes and
+    /// compaction freed.
+    func remeasureSize()
 
     /// The bytes the backend's files take on disk and the part of them in use (`Maintenance.Status`'s dbSize and
     /// dbSizeInUse); nil for a backend without files.
@@ -60,6 +65,7 @@ public protocol MVCCBackend: AnyObject {
 
 extension MVCCBackend {
     public var storageSize: StorageSize? { nil }
+    public func remeasureSize() {}
     public var needsFlush: Bool { false }
     public func flush() throws(MVCCError) -> Int64? { nil }
     public var hasStagedWork: Bool { false }

@@ -49,6 +49,8 @@ public final class KVStore {
     public var estimatedSize: Int { backend.estimatedSize + index.count * 64 }
     /// What the backend's files take on disk, if it has files.
     public var storageSize: StorageSize? { backend.storageSize }
+    /// Measures the backend's size afresh (``estimatedSize`` only grows between measurements).
+    public func remeasureSize() { backend.remeasureSize() }
 
     /// The number of keys the index tracks (live or with history).
     public var indexedKeyCount: Int { index.count }
