@@ -22,10 +22,25 @@ struct GroupCommitTests {
     }
 
     private func store(in directory: String) throws -> EtcdStore {
+        try storeAndBackend(in: directory).store
+    }
+
+    /// A store on SQLite in `directory`, and the backend (for tests that cap the database).
+    private func storeAndBackend(in directory: String) throws -> (store: EtcdStore, backend: SQLiteBackend) {
         let backend = try SQLiteBackend(directory: directory)
-        return try EtcdStore(
+        let store = try EtcdStore(
             identity: ClusterIdentity(clusterID: backend.clusterID, memberID: backend.memberID), backend: backend,
             leaseJournal: backend)
+        return (store, backend)
+    }
+
+    /// A store in `directory` with one acknowledged put (revision 2), whose database is then capped: every later
+    /// flush that adds a page fails, as on a full disk.
+    private func fullStore(in directory: String) throws -> (store: EtcdStore, backend: SQLiteBackend) {
+        let (store, backend) = try storeAndBackend(in: directory)
+        #expect(sequentialPuts(store, count: 1, prefix: "before/") == 1)
+        try backend.limitGrowth(true)
+        return (store, backend)
     }
 
     /// Puts `count` keys one after another, each waiting for its acknowledgement; fails if one never comes.
@@ -97,11 +112,7 @@ struct GroupCommitTests {
     @Test("a write while the database is full is acknowledged only once a retried flush has written it")
     func fullDatabase() throws {
         let directory = try newDirectory()
-        let backend = try SQLiteBackend(directory: directory)
-        let store = try EtcdStore(
-            identity: ClusterIdentity(clusterID: backend.clusterID, memberID: backend.memberID), backend: backend)
-        #expect(sequentialPuts(store, count: 1, prefix: "before/") == 1)
-        try backend.limitGrowth(true)
+        let (store, backend) = try fullStore(in: directory)
         let acknowledged = DispatchSemaphore(value: 0)
         let value = [UInt8](repeating: 7, count: 50_000)
         store.put(PutRequest(key: Array("full".utf8), value: value)) { result in
@@ -123,11 +134,7 @@ struct GroupCommitTests {
     @Test("a stop does not wait for a database that stays full; the write it could not make is not acknowledged")
     func stopWhileFull() throws {
         let directory = try newDirectory()
-        let backend = try SQLiteBackend(directory: directory)
-        let store = try EtcdStore(
-            identity: ClusterIdentity(clusterID: backend.clusterID, memberID: backend.memberID), backend: backend)
-        #expect(sequentialPuts(store, count: 1, prefix: "before/") == 1)
-        try backend.limitGrowth(true)
+        let store = try fullStore(in: directory).store
         let acknowledged = NIOLockedValueBox(false)
         store.put(PutRequest(key: Array("full".utf8), value: [UInt8](repeating: 7, count: 50_000))) { result in
             if case .success = result { acknowledged.withLockedValue { $0 = true } }

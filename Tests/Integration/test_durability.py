@@ -2,6 +2,7 @@
 directory, many times. Every acknowledged write must be there after each restart, no transaction may be half
 applied, the revision sequence has no holes, and a watcher resuming from its last seen revision + 1 continues
 without gap or duplicate."""
+import contextlib
 import os
 import random
 import signal
@@ -233,17 +234,9 @@ def test_data_dir_under_a_file_is_refused_with_the_reason(tmp_path):
 
 def test_read_only_data_dir_is_refused_at_start(tmp_path):
     """As root, permissions do not stop writes; a read-only file system does."""
-    mount_point = tmp_path / "ro"
-    mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mount_point)],
-                             capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
+    with tmpfs(tmp_path / "ro", "ro,size=1m") as mount_point:
         assert "Read-only file system" in refusal_at_start(mount_point / "data")
         assert "is not writable" in refusal_at_start(mount_point)
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 class KeyStates:
@@ -382,17 +375,25 @@ def test_kill_and_restart_with_overwrites_deletes_and_compaction(protos):
         assert states.compacted > 0, "no compaction was acknowledged: the run checked nothing about it"
 
 
-@pytest.fixture
-def small_filesystem(tmp_path):
-    """A 2 MiB tmpfs to fill (needs root, as CI has); the test is skipped where mounting is not allowed."""
-    mount_point = tmp_path / "small"
+@contextlib.contextmanager
+def tmpfs(mount_point, options):
+    """A tmpfs mounted at `mount_point` with `options` (needs root, as CI has); the test is skipped where
+    mounting is not allowed."""
     mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
-                             capture_output=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount_point)], capture_output=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    yield mount_point
-    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+@pytest.fixture
+def small_filesystem(tmp_path):
+    """A 2 MiB tmpfs to fill."""
+    with tmpfs(tmp_path / "small", "size=2m") as mount_point:
+        yield mount_point
 
 
 def test_full_disk_refuses_writes_loses_nothing_and_recovers(protos, small_filesystem):
