@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Measures how long `vigil` takes to start on a data directory holding N keys (default 1,000,000).
 
-The data directory is written directly with Python's sqlite3 in Vigil's schema (one revision per key, 8-byte keys,
-256-byte values), which is far quicker than a million puts; then vigil is started and timed until it answers a
-Range. Usage: bench/startup.py [N]   (needs .build/release/vigil)."""
+vigil first creates an empty data directory (so its schema is this build's); the revision log is then filled
+directly with Python's sqlite3 (one revision per key, 8-byte keys, 256-byte values; a row keyed by its revision
+packed as `main << 24 | sub`, Sources/Persistence/RevisionRowID.swift), which is far quicker than a million puts;
+then vigil is started again and timed until it answers a Range. Usage: bench/startup.py [N]   (needs
+.build/release/vigil)."""
 import os
 import shutil
 import socket
@@ -21,35 +23,35 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 def main():
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     directory = tempfile.mkdtemp(prefix="vigil-startup-", dir=os.path.join(ROOT, "bench", "out"))
-    db = sqlite3.connect(os.path.join(directory, "vigil.db"))
-    db.executescript("""
-        PRAGMA journal_mode=WAL;
-        CREATE TABLE revisions (main INTEGER NOT NULL, sub INTEGER NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,
-            create_revision INTEGER NOT NULL, version INTEGER NOT NULL, lease INTEGER NOT NULL,
-            tombstone INTEGER NOT NULL, PRIMARY KEY (main, sub)) WITHOUT ROWID;
-        CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-        CREATE TABLE leases (id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL);
-        PRAGMA application_id=1447642956;
-    """)
-    value = b"v" * 256
-    db.executemany("INSERT INTO revisions VALUES (?, 0, ?, ?, ?, 1, 0, 0)",
-                   ((i + 2, i.to_bytes(8, "big"), value, i + 2) for i in range(count)))
-    db.execute("INSERT INTO meta VALUES ('schema_version', 1)")
-    db.commit()
-    db.close()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    start = time.monotonic()
-    process = subprocess.Popen([VIGIL, "--data-dir", directory, "--listen-client-urls", f"http://127.0.0.1:{port}",
-                                "--log-level", "error"])
-    try:
+
+    def start_vigil():
+        """Starts vigil on the directory; returns the process and the first answered Range."""
+        process = subprocess.Popen([VIGIL, "--data-dir", directory, "--listen-client-urls",
+                                    f"http://127.0.0.1:{port}", "--log-level", "error"])
         while True:
             result = subprocess.run(["etcdctl", f"--endpoints=127.0.0.1:{port}", "get", "--limit", "1", "--keys-only",
-                                     "-w", "json", "", "--prefix"], capture_output=True, text=True, env=dict(os.environ, ETCDCTL_API="3"))
+                                     "-w", "json", "", "--prefix"], capture_output=True, text=True,
+                                    env=dict(os.environ, ETCDCTL_API="3"))
             if result.returncode == 0:
-                break
+                return process, result
             time.sleep(0.02)
+
+    creating, _ = start_vigil()
+    creating.terminate()
+    creating.wait()
+    db = sqlite3.connect(os.path.join(directory, "vigil.db"))
+    value = b"v" * 256
+    db.executemany("INSERT INTO revisions(id, key, value, create_revision, version, lease, tombstone) "
+                   "VALUES (?, ?, ?, ?, 1, 0, 0)",
+                   (((i + 2) << 24, i.to_bytes(8, "big"), value, i + 2) for i in range(count)))
+    db.commit()
+    db.close()
+    start = time.monotonic()
+    process, result = start_vigil()
+    try:
         elapsed = time.monotonic() - start
         with open(f"/proc/{process.pid}/status") as status:
             rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) * 1024

@@ -6,6 +6,7 @@ import contextlib
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -180,7 +181,6 @@ def test_second_vigil_on_the_same_data_dir_is_refused(vigil):
 
 
 def test_foreign_database_is_refused(tmp_path):
-    import sqlite3
     import subprocess
     from conftest import VIGIL_BIN, free_port
     db = sqlite3.connect(tmp_path / "vigil.db")
@@ -204,8 +204,10 @@ def test_corrupt_database_is_refused_at_start(protos, tmp_path):
     finally:
         assert server.terminate() == 0
     db = tmp_path / "data" / "vigil.db"
+    with sqlite3.connect(db) as reading:
+        root = reading.execute("SELECT rootpage FROM sqlite_master WHERE name = 'revisions'").fetchone()[0]
     content = bytearray(db.read_bytes())
-    content[4096:8192] = b"\xab" * 4096  # the second page: the revision log's
+    content[(root - 1) * 4096:root * 4096] = b"\xab" * 4096  # the revision log's root page
     db.write_bytes(bytes(content))
     reason = refusal_at_start(tmp_path / "data")
     assert "vigil.db" in reason and "database disk image is malformed" in reason, reason
