@@ -13,10 +13,13 @@ def frame(message, compressed=False):
 
 
 class RawH2:
-    def __init__(self, address, timeout=10):
+    def __init__(self, address, timeout=10, validate=True):
+        """`validate=False` lets requests carry header fields that HTTP/2 forbids, as they are given."""
         host, port = address.split(":")
         self.sock = socket.create_connection((host, int(port)), timeout=timeout)
-        self.conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=True))
+        config = h2.config.H2Configuration(client_side=True, validate_outbound_headers=validate,
+                                           normalize_outbound_headers=validate)
+        self.conn = h2.connection.H2Connection(config=config)
         self.conn.initiate_connection()
         self.flush()
         self.responses = {}
@@ -26,14 +29,22 @@ class RawH2:
         if data:
             self.sock.sendall(data)
 
-    def request(self, path, content_type="application/grpc", extra=(), end_stream=False):
-        stream_id = self.conn.get_next_available_stream_id()
-        headers = [(":method", "POST"), (":scheme", "http"), (":path", path), (":authority", "vigil"),
+    def request(self, path, content_type="application/grpc", extra=(), end_stream=False, authority="vigil"):
+        headers = [(":method", "POST"), (":scheme", "http"), (":path", path), (":authority", authority),
                    ("content-type", content_type), ("te", "trailers"), *extra]
+        return self.request_with_headers(headers, end_stream=end_stream)
+
+    def request_with_headers(self, headers, end_stream=False):
+        """Opens a stream with exactly these header fields, in this order."""
+        stream_id = self.conn.get_next_available_stream_id()
         self.conn.send_headers(stream_id, headers, end_stream=end_stream)
         self.flush()
         self.responses[stream_id] = {"headers": None, "data": b"", "trailers": None, "reset": None}
         return stream_id
+
+    def send_trailers(self, stream_id, headers):
+        self.conn.send_headers(stream_id, headers, end_stream=True)
+        self.flush()
 
     def send(self, stream_id, data, end_stream=False):
         self.conn.send_data(stream_id, data, end_stream=end_stream)

@@ -215,3 +215,50 @@ def test_ping_flood_closes_only_that_connection(vigil):
                 closed = True
         sock.close()
         assert unary(channel, HEALTH)(b"", timeout=10) == SERVING
+
+
+def test_an_authority_that_is_a_url_is_accepted(vigil):
+    """etcd's Go client puts the endpoint URL in :authority when it dials one member (etcdctl endpoint status,
+    defrag); grpc-go accepts it, so Vigil does."""
+    client = RawH2(vigil.address)
+    response = client.call(HEALTH, [frame(b"")], authority=f"http://{vigil.address}")
+    assert status_of(response) == (0, "") and response["data"] == frame(SERVING)
+    client.close()
+
+
+def test_malformed_header_blocks_reset_only_their_stream(vigil):
+    """RFC 9113 §8.2–8.3: a malformed request head, or trailers with a pseudo-header, get RST_STREAM(PROTOCOL_ERROR);
+    the connection and its other calls go on."""
+    client = RawH2(vigil.address, validate=False)
+    base = [(":method", "POST"), (":scheme", "http"), (":path", ECHO), (":authority", "vigil"),
+            ("content-type", "application/grpc")]
+    malformed = [
+        base + [("Upper-Case", "1")],
+        base + [("connection", "close")],
+        base + [("te", "gzip")],
+        base + [("x-bad", "a\x00b")],
+        base + [(":path", "/again")],
+        base[1:],  # no :method
+        [("content-type", "application/grpc")] + base[:4],  # a regular field before the pseudo-headers
+    ]
+    # A call that runs throughout, on the same connection.
+    running = client.request(ECHO)
+    client.send(running, frame(b"before"))
+    client.pump_until(lambda: client.responses[running]["data"] == frame(b"before"))
+    for headers in malformed:
+        stream_id = client.request_with_headers(headers)
+        client.pump_until(lambda: client.responses[stream_id]["reset"] is not None)
+        assert client.responses[stream_id]["reset"] == 1, headers  # PROTOCOL_ERROR
+        assert client.responses[stream_id]["headers"] is None
+    # Trailers from the client may not carry pseudo-headers.
+    stream_id = client.request(ECHO)
+    client.send(stream_id, frame(b"x"))
+    client.send_trailers(stream_id, [(":path", "/late")])
+    client.pump_until(lambda: client.responses[stream_id]["reset"] is not None)
+    assert client.responses[stream_id]["reset"] == 1
+    # The running call and new ones are unaffected.
+    client.send(running, frame(b"after"), end_stream=True)
+    client.pump_until(client.finished(running))
+    assert client.responses[running]["data"] == frame(b"before") + frame(b"after")
+    assert status_of(client.call(HEALTH, [frame(b"")])) == (0, "")
+    client.close()

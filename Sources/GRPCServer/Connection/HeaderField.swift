@@ -1,6 +1,6 @@
 /// One HTTP/2 header field (a pseudo-header such as `:path`, or a regular field such as `content-type`).
 ///
-/// Names are lower-case on the wire in HTTP/2; nghttp2 rejects upper-case names from peers.
+/// Names are lower-case on the wire in HTTP/2; a request with an upper-case name is malformed (``HeaderBlockRules``).
 public struct HeaderField: Hashable, Sendable, CustomStringConvertible {
     public var name: String
     public var value: String

@@ -77,6 +77,9 @@ final class NghttpSession {
         // A server acknowledges PINGs itself (``acknowledgePings()``), so that a peer's PING, which grpc-go sends
         // with nearly every response it receives, need not cost a socket write of its own.
         if acknowledgesPings { nghttp2_option_set_no_auto_ping_ack(option, 1) }
+        // Header blocks are checked by ``HeaderBlockRules`` instead: nghttp2's checks also refuse an `:authority`
+        // that is a URL, which etcd's Go client sends when it dials one member (and grpc-go accepts).
+        nghttp2_option_set_no_http_messaging(option, 1)
 
         let userData = Unmanaged.passUnretained(self).toOpaque()
         let result: Int32

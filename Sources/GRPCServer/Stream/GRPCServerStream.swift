@@ -156,15 +156,22 @@ public final class GRPCServerStream {
 
     /// The request's HEADERS are complete: validate, route and start the call, or reject it.
     func receivedHeaders(endStream: Bool, router: GRPCRouter, configuration: GRPCServerConfiguration, logger: Logger) {
-        let clientWasOpen = state.client == .open
-        guard state.receiveHeaders(endStream: endStream) == .start else {
-            // Trailers from the client end its side just as END_STREAM on DATA would.
-            if endStream && clientWasOpen && !state.isFinished { clientEnded() }
-            return
-        }
         let fields = requestHeaders
         requestHeaders = []
+        let clientWasOpen = state.client == .open
+        guard state.receiveHeaders(endStream: endStream) == .start else {
+            // Trailers from the client: regular fields only, and they end its side just as END_STREAM on DATA
+            // would; anything else is malformed (RFC 9113 §8.1).
+            guard endStream, HeaderBlockRules.isWellFormedTrailer(fields) else {
+                resetMalformed()
+                return
+            }
+            if clientWasOpen && !state.isFinished { clientEnded() }
+            return
+        }
         switch RequestHeadValidator.validate(fields) {
+        case .malformed:
+            resetMalformed()
         case .rejectHTTP(let httpStatus, let status):
             _ = state.sendStatus()
             connection.session.submitFinalHeaders(
@@ -318,6 +325,21 @@ public final class GRPCServerStream {
         deadlineTask = nil
         decoder = nil
     }
+
+    /// The client sent a malformed header block: the call ends without a status, by RST_STREAM(PROTOCOL_ERROR),
+    /// and a running handler is cancelled (as when the client resets the stream).
+    private func resetMalformed() {
+        let serving = self.serving
+        endServing()
+        if case .streaming(let handler) = serving { handler.cancelled() }
+        _ = state.sendStatus()  // nothing more goes out on this stream
+        outbound.removeAll()
+        connection.session.submitReset(streamID: id, errorCode: Self.protocolError)
+        connection.scheduleFlush()
+    }
+
+    /// HTTP/2's PROTOCOL_ERROR code (RFC 9113 §7).
+    private static let protocolError: UInt32 = 0x1
 
     private func endServing() {
         serving = nil

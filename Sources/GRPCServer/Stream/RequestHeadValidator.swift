@@ -8,9 +8,12 @@ public enum RequestHeadValidator {
         case rejectHTTP(status: Int, GRPCStatus)
         /// gRPC, but unacceptable: a trailers-only response with this status.
         case rejectGRPC(GRPCStatus)
+        /// Not a well-formed HTTP/2 request (``HeaderBlockRules``): the stream is reset with PROTOCOL_ERROR.
+        case malformed
     }
 
     public static func validate(_ headers: [HeaderField]) -> Outcome {
+        guard HeaderBlockRules.isWellFormedRequest(headers) else { return .malformed }
         var method: String?
         var path: String?
         var contentType: String?

@@ -56,7 +56,7 @@ struct RequestHeadValidatorTests {
         #expect(status == 405)
     }
 
-    @Test("malformed paths are UNIMPLEMENTED", arguments: ["", "Range", "/Range", "/svc/", "//Range"])
+    @Test("malformed paths are UNIMPLEMENTED", arguments: ["Range", "/Range", "/svc/", "//Range"])
     func malformedPath(path: String) {
         guard case .rejectGRPC(let status) = RequestHeadValidator.validate(headers(path: path)) else {
             Issue.record("\(path) accepted")

@@ -1,0 +1,70 @@
+/// The rules of RFC 9113 §8.2–8.3 that a request's header block and a client's trailers must follow; a block that
+/// breaks one is malformed and its stream is reset with PROTOCOL_ERROR, as grpc-go (which etcd runs on) does.
+///
+/// Vigil checks these itself rather than through nghttp2's HTTP messaging checks, because those also require
+/// `:authority` to be a bare `host:port`, and etcd's Go client sends the endpoint URL there whenever it dials a
+/// single member for Maintenance (`etcdctl --endpoints=http://127.0.0.1:2379 endpoint status`, `defrag`): grpc-go
+/// accepts any valid field value, so Vigil does too.
+enum HeaderBlockRules {
+    /// Whether `fields` are a well-formed request head: `:method`, `:scheme` and `:path` (non-empty) once each,
+    /// `:authority` at most once, no other pseudo-header, pseudo-headers before every regular field, and every
+    /// regular field well-formed.
+    static func isWellFormedRequest(_ fields: [HeaderField]) -> Bool {
+        var seen: (method: Bool, scheme: Bool, path: Bool, authority: Bool) = (false, false, false, false)
+        var regularSeen = false
+        for field in fields {
+            guard field.name.utf8.first == UInt8(ascii: ":") else {
+                guard isWellFormedRegular(field) else { return false }
+                regularSeen = true
+                continue
+            }
+            guard !regularSeen, isValidValue(field.value) else { return false }
+            switch field.name {
+            case ":method" where !seen.method: seen.method = true
+            case ":scheme" where !seen.scheme: seen.scheme = true
+            case ":path" where !seen.path && !field.value.isEmpty: seen.path = true
+            case ":authority" where !seen.authority: seen.authority = true
+            default: return false  // unknown, repeated, or an empty path
+            }
+        }
+        return seen.method && seen.scheme && seen.path
+    }
+
+    /// Whether `fields` are well-formed trailers: regular fields only, each well-formed.
+    static func isWellFormedTrailer(_ fields: [HeaderField]) -> Bool {
+        fields.allSatisfy { $0.name.utf8.first != UInt8(ascii: ":") && isWellFormedRegular($0) }
+    }
+
+    /// Fields that only mean something to HTTP/1.1 connections; HTTP/2 forbids them (§8.2.2).
+    private static let connectionSpecific: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
+    ]
+
+    /// A regular field: a lower-case token name, a valid value, not connection-specific, and `te` only as
+    /// `trailers`.
+    private static func isWellFormedRegular(_ field: HeaderField) -> Bool {
+        guard isValidName(field.name), isValidValue(field.value), !connectionSpecific.contains(field.name) else {
+            return false
+        }
+        return field.name != "te" || field.value.lowercased() == "trailers"
+    }
+
+    /// A non-empty token (RFC 9110 §5.6.2) without upper-case letters.
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty
+            && name.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+                default: tokenSymbols.contains(byte)
+                }
+            }
+    }
+
+    /// The symbols a token may hold besides letters and digits.
+    private static let tokenSymbols = Set("!#$%&'*+-.^_`|~".utf8)
+
+    /// No control character but horizontal tab (what grpc-go's HTTP/2 framer accepts).
+    static func isValidValue(_ value: String) -> Bool {
+        value.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }
+    }
+}
