@@ -412,6 +412,24 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
         try? writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
     }
 
+    /// Rebuilds the database without its free pages (`VACUUM`), then checkpoints the write-ahead log into it and
+    /// truncates the log, so the files shrink to what is in use. The rebuild goes through the log like any write:
+    /// readers keep their snapshot meanwhile, and a crash halfway leaves the database as it was. It needs free disk
+    /// about the size of the database; without it, nothing changes and the error says the disk is full.
+    public func defragment() throws(MVCCError) {
+        // Neither runs inside a transaction.
+        endPreparedFlush()
+        do {
+            try writer.execute("VACUUM")
+        } catch {
+            if error.code == SQLiteError.full { throw .backendFull("\(error)") }
+            throw .backend("\(error)")
+        }
+        staging.withLock { flushesSinceCheckpoint = 0 }
+        // A reader busy meanwhile only leaves part of the log to the next checkpoint.
+        try? writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
     /// Caps the database at its current size (`PRAGMA max_page_count`), or lifts the cap: writes that need another
     /// page then fail with `SQLITE_FULL`, as on a full disk. For tests.
     func limitGrowth(_ limited: Bool) throws(SQLiteError) {

@@ -109,6 +109,44 @@ struct GroupCommitTests {
         reopened.close()
     }
 
+    @Test("defragmenting while writers run: it answers, every write is acknowledged and durable")
+    func defragmentUnderWrites() throws {
+        let directory = try newDirectory()
+        let store = try store(in: directory)
+        let group = DispatchGroup()
+        let acknowledged = NIOLockedValueBox(0)
+        for writer in 0..<4 {
+            group.enter()
+            DispatchQueue.global().async {
+                let count = sequentialPuts(store, count: 150, prefix: "w\(writer)/")
+                acknowledged.withLockedValue { $0 += count }
+                group.leave()
+            }
+        }
+        var answers: [Result<DefragmentResponse, EtcdError>] = []
+        for _ in 0..<3 {
+            let done = DispatchSemaphore(value: 0)
+            let answer = NIOLockedValueBox<Result<DefragmentResponse, EtcdError>?>(nil)
+            store.defragment { result in
+                answer.withLockedValue { $0 = result }
+                done.signal()
+            }
+            #expect(done.wait(timeout: .now() + 30) == .success)
+            if let result = answer.withLockedValue({ $0 }) { answers.append(result) }
+        }
+        #expect(answers.count == 3 && answers.allSatisfy { if case .success = $0 { true } else { false } })
+        #expect(group.wait(timeout: .now() + 60) == .success)
+        #expect(acknowledged.withLockedValue { $0 } == 600)
+        store.close()
+        let reopened = try self.store(in: directory)
+        var request = RangeRequest()
+        request.key = Array("w".utf8)
+        request.rangeEnd = Array("x".utf8)
+        request.countOnly = true
+        #expect(try reopened.range(request).count == 600, "every acknowledged write is durable")
+        reopened.close()
+    }
+
     @Test("a write while the database is full is acknowledged only once a retried flush has written it")
     func fullDatabase() throws {
         let directory = try newDirectory()

@@ -224,6 +224,37 @@ struct SQLiteBackendTests {
         #expect(try store.range(KeyRange(key: [0], rangeEnd: [0])).kvs.count == 121)
     }
 
+    @Test("defragmenting gives compacted space back to the disk and keeps every record, in a prepared transaction too")
+    func defragment() throws {
+        let directory = temporaryDirectory()
+        let value = [UInt8](repeating: 0x5A, count: 2_000)
+        do {
+            let backend = try SQLiteBackend(directory: directory)
+            let store = try KVStore(backend: backend)
+            // 2,000 puts of 2 kB over 20 keys, compacted down to the last 20: ~4 MB written, ~40 kB kept.
+            for i in 0..<2_000 { try put(store, Array("k\(i % 20)".utf8), value + Array("\(i)".utf8)) }
+            _ = try backend.flush()
+            try store.compact(at: store.currentRevision)
+            repeat { _ = try backend.flush() } while backend.hasStagedWork
+            backend.checkpointIfNeeded()
+            let before = try #require(backend.storageSize)
+            #expect(before.total > 3_000_000 && before.inUse < 500_000, "compaction freed pages but kept the file")
+            backend.prepareNextFlush()  // an open transaction gives way
+            try backend.defragment()
+            let after = try #require(backend.storageSize)
+            #expect(after.total < 500_000, "the files shrank to what is in use (\(after.total) bytes)")
+            #expect(after.inUse <= before.inUse)
+            try put(store, Array("after".utf8), [1])
+            #expect(try backend.flush() == 2_002)
+        }
+        let store = try KVStore(backend: try SQLiteBackend(directory: directory))
+        #expect(store.currentRevision == 2_002 && store.compactRevision == 2_001)
+        let kvs = try store.range(KeyRange(key: [0], rangeEnd: [0])).kvs
+        #expect(kvs.count == 21)
+        #expect(kvs.first { $0.key == Array("k7".utf8) }?.value == value + Array("1987".utf8))
+        #expect(kvs.first { $0.key == Array("k7".utf8) }?.version == 100)
+    }
+
     @Test("leases are journaled")
     func leases() throws {
         let directory = temporaryDirectory()

@@ -1,7 +1,7 @@
 import EtcdProto
 public import GRPCServer
 
-/// `etcdserverpb.Maintenance`: Status, Alarm and Defragment; the methods a single embedded member cannot honour
+/// `etcdserverpb.Maintenance`: Status, Alarm and Defragment (which rebuilds the data directory's database); the methods a single embedded member cannot honour
 /// answer `UNIMPLEMENTED` with a message saying so.
 public enum MaintenanceService {
     public static let serviceName = "etcdserverpb.Maintenance"
@@ -14,10 +14,9 @@ public enum MaintenanceService {
             responder.respond(serve(bytes, as: AlarmRequest.self) { (request) throws(EtcdError) in store.alarm(request) })
         }
         router.registerUnary(service: serviceName, method: "Defragment") { bytes, _, responder in
-            // The in-memory store has nothing to defragment.
-            responder.respond(serve(bytes, as: DefragmentRequest.self) { (_) throws(EtcdError) in
-                DefragmentResponse(header: store.identity.header(revision: store.currentRevision))
-            })
+            serveWrite(bytes, limit: Int.max, as: DefragmentRequest.self, responder: responder) { _, reply in
+                store.defragment(reply: reply)
+            }
         }
         for method in ["Hash", "HashKV", "Snapshot", "MoveLeader", "Downgrade"] {
             let message = "vigil: Maintenance.\(method) is not supported by this server"

@@ -31,7 +31,7 @@ public final class EtcdStore: @unchecked Sendable {
     /// misses a revision or sees one twice.
     public private(set) var watchHub: WatchHub!
     /// Flushes a staging backend; nil for a backend that is durable at once.
-    private var committer: GroupCommitter?
+    private(set) var committer: GroupCommitter?
 
     /// The newest revision that is durable (and so visible to reads and watchers). Guarded by `lock`.
     var durableRevision: Int64

@@ -39,6 +39,53 @@ final class GroupCommitter: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Callers waiting for a defragmentation this thread has not run yet. Guarded by `condition`.
+    private var defragmentWaiters: [@Sendable (Result<Void, MVCCError>) -> Void] = []
+
+    /// Defragments the backend on this thread, between flushes, then calls `done` (on this thread). Writes that
+    /// arrive meanwhile are staged and flushed after it, as etcd holds writes while it defragments.
+    func defragment(then done: @escaping @Sendable (Result<Void, MVCCError>) -> Void) {
+        condition.lock()
+        defragmentWaiters.append(done)
+        hasWork = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Runs the defragmentation asked for, if any, once it holds the right to flush; otherwise asks to come back
+    /// (a writer is leading a flush, and does not signal when it ends). One run answers everyone who asked before
+    /// it started. Committer thread only.
+    private func defragmentIfAsked() {
+        let waiting = condition.withLock { () -> [@Sendable (Result<Void, MVCCError>) -> Void] in
+            defer { defragmentWaiters.removeAll() }
+            return defragmentWaiters
+        }
+        guard !waiting.isEmpty else { return }
+        guard takeFlushRight() else {
+            condition.withLock {
+                defragmentWaiters.insert(contentsOf: waiting, at: 0)
+                hasWork = true
+            }
+            Thread.sleep(forTimeInterval: 0.001)
+            return
+        }
+        let started = DispatchTime.now().uptimeNanoseconds
+        let result: Result<Void, MVCCError>
+        do throws(MVCCError) {
+            try backend.defragment()
+            result = .success(())
+        } catch {
+            result = .failure(error)
+        }
+        releaseFlushRight()
+        let milliseconds = (DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
+        switch result {
+        case .success: logger.info("defragmented the data directory", metadata: ["took_ms": "\(milliseconds)"])
+        case .failure(let error): logger.error("defragmenting the data directory failed", metadata: ["error": "\(error)"])
+        }
+        for done in waiting { done(result) }
+    }
+
     /// Flushes what is left and ends the thread.
     func stop() {
         condition.lock()
@@ -193,6 +240,7 @@ final class GroupCommitter: @unchecked Sendable {
                     }
                 }
             }
+            defragmentIfAsked()
             if !keepRunning {
                 let (idle, waiting) = store.lock.withLock {
                     (!store.flushInProgress && store.waiters.isEmpty, store.waiters.count)

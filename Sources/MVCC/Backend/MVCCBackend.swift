@@ -61,6 +61,11 @@ public protocol MVCCBackend: AnyObject {
     /// Ends what ``prepareNextFlush()`` began without writing anything (SQLite: the empty transaction commits). Called
     /// when the committer stops, by whoever holds the right to flush.
     func endPreparedFlush()
+
+    /// Rewrites the backend's files without the free space that deletes and compaction left behind (etcd's
+    /// defragmentation), keeping every record. Called by whoever holds the right to flush, never concurrently with
+    /// ``flush()``; reads may run meanwhile.
+    func defragment() throws(MVCCError)
 }
 
 extension MVCCBackend {
@@ -73,6 +78,7 @@ extension MVCCBackend {
     public func checkpointIfNeeded() {}
     public func prepareNextFlush() {}
     public func endPreparedFlush() {}
+    public func defragment() throws(MVCCError) {}
 }
 
 /// The counters a backend hands the store at start.
