@@ -106,6 +106,7 @@ let package = Package(
             dependencies: [
                 "EtcdService",
                 "Persistence",
+                "MVCC",
                 "GRPCServer",
                 "CMimalloc",
                 .product(name: "NIOCore", package: "swift-nio"),

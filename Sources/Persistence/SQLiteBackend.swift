@@ -1,5 +1,6 @@
 public import Lease
 public import MVCC
+import Foundation
 import Glibc
 import NIOConcurrencyHelpers
 
@@ -79,6 +80,7 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
     public init(directory: String) throws(SQLiteError) {
         let path = directory + "/vigil.db"
         self.path = path
+        Self.removeSnapshotLeftovers(in: directory)
         writer = try SQLiteDatabase(path: path, create: true)
         let foreign = try Self.checkIdentity(writer)
         if foreign { throw SQLiteError(code: 26, message: "not a Vigil database", context: "opening \(path)") }
@@ -428,6 +430,43 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
         staging.withLock { flushesSinceCheckpoint = 0 }
         // A reader busy meanwhile only leaves part of the log to the next checkpoint.
         try? writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    // MARK: Snapshots
+
+    /// Snapshot files written so far by this process, for their names. Guarded by `staging`.
+    private var snapshotCount = 0
+    /// What a snapshot file's name starts with, after the database's own name.
+    private static let snapshotSuffix = ".snapshot-"
+
+    /// Writes a consistent copy of the database — every flushed write, none half — to a new file beside it and
+    /// returns its path; the caller removes the file. `VACUUM INTO` runs on a connection of its own, reading one
+    /// snapshot of the log, so flushes, reads and checkpoints go on meanwhile. Any thread. The copy is a database
+    /// Vigil opens as it is (`vigil snapshot restore` puts one in place).
+    public func writeSnapshot() throws(MVCCError) -> String {
+        let number = staging.withLock {
+            snapshotCount += 1
+            return snapshotCount
+        }
+        let target = "\(path)\(Self.snapshotSuffix)\(getpid())-\(number)"
+        unlink(target)
+        do {
+            let connection = try SQLiteDatabase(path: path, create: false)
+            defer { connection.close() }
+            try connection.execute("VACUUM INTO '\(target.replacingOccurrences(of: "'", with: "''"))'")
+        } catch {
+            unlink(target)
+            if error.code == SQLiteError.full { throw .backendFull("\(error)") }
+            throw .backend("\(error)")
+        }
+        return target
+    }
+
+    /// Removes snapshot files a process that ended while sending them left behind.
+    private static func removeSnapshotLeftovers(in directory: String) {
+        let prefix = "vigil.db" + snapshotSuffix
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where name.hasPrefix(prefix) { unlink(directory + "/" + name) }
     }
 
     /// Caps the database at its current size (`PRAGMA max_page_count`), or lifts the cap: writes that need another

@@ -13,14 +13,20 @@ struct VigilCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigil",
         abstract: "An etcd-compatible watch server (etcd v3 gRPC API over h2c).",
-        version: "vigil version \(VigilVersion.vigil) (etcd API \(VigilVersion.etcdAPI))"
+        usage: """
+            vigil [--data-dir <dir>] [--listen-client-urls <urls>] [<option> ...]   (serves)
+            vigil snapshot restore <file> [--data-dir <dir>] [--skip-hash-check]
+            """,
+        version: "vigil version \(VigilVersion.vigil) (etcd API \(VigilVersion.etcdAPI))",
+        subcommands: [SnapshotCommand.self]
     )
 
     @Option(name: .customLong("name"), help: "Human-readable name for this member.")
     var name = "default"
 
-    @Option(name: .customLong("data-dir"), help: "Path to the data directory.")
-    var dataDir = "default.vigil"
+    @OptionGroup var dataDirectory: DataDirOption
+    /// `--data-dir`.
+    var dataDir: String { dataDirectory.dataDir }
 
     @Option(
         name: .customLong("listen-client-urls"),
@@ -221,6 +227,12 @@ extension VigilCommand {
             throw ValidationError("--experimental-backend must be sqlite or memory")
         }
     }
+}
+
+/// `--data-dir`, shared with `vigil snapshot restore` (one option the parser gives both commands).
+struct DataDirOption: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "Path to the data directory.")
+    var dataDir = "default.vigil"
 }
 
 /// Keeps the data directory (and its lock) alive until the process exits.

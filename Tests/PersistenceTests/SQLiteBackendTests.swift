@@ -255,6 +255,45 @@ struct SQLiteBackendTests {
         #expect(kvs.first { $0.key == Array("k7".utf8) }?.version == 100)
     }
 
+    @Test("a snapshot holds every flushed write and nothing staged, opens as a Vigil database, and is a new file")
+    func snapshot() throws {
+        let directory = temporaryDirectory()
+        let restored = temporaryDirectory()
+        let leftover: String
+        let identity: (UInt64, UInt64)
+        do {
+            let backend = try SQLiteBackend(directory: directory)
+            let store = try KVStore(backend: backend)
+            identity = (backend.clusterID, backend.memberID)
+            for i in 0..<200 { try put(store, Array("k\(i)".utf8), [UInt8](repeating: UInt8(i), count: 500)) }
+            _ = try backend.flush()
+            backend.stageLeaseGrant(id: 5, ttl: 60)
+            _ = try backend.flush()
+            try put(store, Array("staged".utf8), [1])  // not flushed: not durable, not in the snapshot
+            backend.prepareNextFlush()  // an open write transaction does not stop the copy
+            let first = try backend.writeSnapshot()
+            leftover = try backend.writeSnapshot()
+            #expect(first != leftover)
+            #expect(try backend.flush() == 202, "flushing goes on after the copies")
+            try FileManager.default.moveItem(atPath: first, toPath: restored + "/vigil.db")
+            backend.endPreparedFlush()
+        }
+        let copy = try SQLiteBackend(directory: restored)
+        #expect((copy.clusterID, copy.memberID) == identity)
+        #expect(copy.storedLeases.map(\.id) == [5])
+        let copied = try KVStore(backend: copy)
+        #expect(copied.currentRevision == 201)
+        let kvs = try copied.range(KeyRange(key: [0], rangeEnd: [0])).kvs
+        #expect(kvs.count == 200 && !kvs.contains { $0.key == Array("staged".utf8) })
+        #expect(kvs.first { $0.key == Array("k77".utf8) }?.value == [UInt8](repeating: 77, count: 500))
+
+        // The next start removes a snapshot file that a stopped process left behind.
+        #expect(FileManager.default.fileExists(atPath: leftover))
+        let reopened = try SQLiteBackend(directory: directory)
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+        #expect(try KVStore(backend: reopened).currentRevision == 202)
+    }
+
     @Test("leases are journaled")
     func leases() throws {
         let directory = temporaryDirectory()

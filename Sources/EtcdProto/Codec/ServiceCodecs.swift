@@ -170,6 +170,14 @@ extension HashKVRequest {
     }
 }
 
+extension SnapshotRequest {
+    public init(protobufBytes bytes: [UInt8]) throws(ProtoDecodingError) {
+        self = try unpack(
+            bytes, name: "etcdserverpb.SnapshotRequest", unpack: etcdserverpb__snapshot_request__unpack,
+            free: etcdserverpb__snapshot_request__free_unpacked, convert: { _ in SnapshotRequest() })
+    }
+}
+
 extension AlarmRequest {
     public init(protobufBytes bytes: [UInt8]) throws(ProtoDecodingError) {
         self = try unpack(
@@ -215,6 +223,17 @@ extension AlarmResponse {
             })
         }
         return pack(c, size: etcdserverpb__alarm_response__get_packed_size, pack: etcdserverpb__alarm_response__pack)
+    }
+}
+
+extension SnapshotResponse {
+    public func protobufBytes() -> [UInt8] {
+        let arena = CArena()
+        let c = arena.message(etcdserverpb__snapshot_response__init) { (c: inout Etcdserverpb__SnapshotResponse) in
+            c.remaining_bytes = remainingBytes
+            c.blob = arena.bytes(blob)
+        }
+        return pack(c, size: etcdserverpb__snapshot_response__get_packed_size, pack: etcdserverpb__snapshot_response__pack)
     }
 }
 

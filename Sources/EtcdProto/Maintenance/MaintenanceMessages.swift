@@ -74,6 +74,19 @@ public struct DefragmentResponse: ProtoEncodable, Equatable {
     public init(header: ResponseHeader) { self.header = header }
 }
 
+/// `etcdserverpb.SnapshotResponse`: one piece of a snapshot stream. As etcd, the stream's messages carry no header:
+/// the database's bytes in order, each with how many remain after it, then the SHA-256 of all of them as a last
+/// blob (with 0 remaining).
+public struct SnapshotResponse: ProtoEncodable, Equatable {
+    /// Bytes of the database still to come after this message's blob.
+    public var remainingBytes: UInt64
+    public var blob: [UInt8]
+    public init(remainingBytes: UInt64, blob: [UInt8]) {
+        self.remainingBytes = remainingBytes
+        self.blob = blob
+    }
+}
+
 /// Requests whose fields Vigil does not need: decoding only checks that the bytes are a well-formed message of
 /// that type (a malformed one is answered as grpc-go answers it).
 public struct StatusRequest: ProtoDecodable, Equatable { public init() {} }
@@ -84,3 +97,4 @@ public struct AuthenticateRequest: ProtoDecodable, Equatable { public init() {} 
 public struct MemberListRequest: ProtoDecodable, Equatable { public init() {} }
 public struct MemberAddRequest: ProtoDecodable, Equatable { public init() {} }
 public struct HashKVRequest: ProtoDecodable, Equatable { public init() {} }
+public struct SnapshotRequest: ProtoDecodable, Equatable { public init() {} }

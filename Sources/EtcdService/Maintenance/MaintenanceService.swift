@@ -1,8 +1,9 @@
 import EtcdProto
 public import GRPCServer
 
-/// `etcdserverpb.Maintenance`: Status, Alarm and Defragment (which rebuilds the data directory's database); the methods a single embedded member cannot honour
-/// answer `UNIMPLEMENTED` with a message saying so.
+/// `etcdserverpb.Maintenance`: Status, Alarm, Defragment (which rebuilds the data directory's database) and Snapshot
+/// (a copy of it); Hash and HashKV, and the methods a single embedded member cannot honour, answer `UNIMPLEMENTED`
+/// with a message saying so.
 public enum MaintenanceService {
     public static let serviceName = "etcdserverpb.Maintenance"
 
@@ -18,42 +19,14 @@ public enum MaintenanceService {
                 store.defragment(reply: reply)
             }
         }
-        for method in ["Hash", "HashKV", "Snapshot", "MoveLeader", "Downgrade"] {
+        router.registerStreaming(service: serviceName, method: "Snapshot") { stream in
+            SnapshotHandler(stream: stream, store: store)
+        }
+        for method in ["Hash", "HashKV", "MoveLeader", "Downgrade"] {
             let message = "vigil: Maintenance.\(method) is not supported by this server"
-            if method == "Snapshot" {
-                router.registerStreaming(service: serviceName, method: method) { stream in
-                    RefusingHandler(stream: stream, status: GRPCStatus(.unimplemented, message))
-                }
-            } else {
-                router.registerUnary(service: serviceName, method: method) { _, _, responder in
-                    responder.respond(.failure(GRPCStatus(.unimplemented, message)))
-                }
+            router.registerUnary(service: serviceName, method: method) { _, _, responder in
+                responder.respond(.failure(GRPCStatus(.unimplemented, message)))
             }
         }
-    }
-}
-
-/// A streaming method that ends every call at once with a fixed status.
-final class RefusingHandler: GRPCStreamHandler {
-    private var stream: GRPCServerStream?
-    private let status: GRPCStatus
-
-    init(stream: GRPCServerStream, status: GRPCStatus) {
-        self.stream = stream
-        self.status = status
-    }
-
-    func receive(_ message: [UInt8]) {
-        stream?.finish(status)
-        stream = nil
-    }
-
-    func receiveEnd() {
-        stream?.finish(status)
-        stream = nil
-    }
-
-    func cancelled() {
-        stream = nil
     }
 }

@@ -32,6 +32,8 @@ public final class EtcdStore: @unchecked Sendable {
     public private(set) var watchHub: WatchHub!
     /// Flushes a staging backend; nil for a backend that is durable at once.
     private(set) var committer: GroupCommitter?
+    /// The store's backend, for the calls it allows from any thread without the lock (snapshots).
+    let backend: any MVCCBackend
 
     /// The newest revision that is durable (and so visible to reads and watchers). Guarded by `lock`.
     var durableRevision: Int64
@@ -54,6 +56,7 @@ public final class EtcdStore: @unchecked Sendable {
         storedLeases: [(id: Int64, ttl: Int64)] = [], watchConfiguration: WatchHubConfiguration = WatchHubConfiguration()
     ) throws {
         self.identity = identity
+        self.backend = backend
         let store = try KVStore(backend: backend)
         self.store = store
         let lessor = Lessor(clock: { Int64(DispatchTime.now().uptimeNanoseconds) })

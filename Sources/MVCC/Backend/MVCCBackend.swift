@@ -66,6 +66,11 @@ public protocol MVCCBackend: AnyObject {
     /// defragmentation), keeping every record. Called by whoever holds the right to flush, never concurrently with
     /// ``flush()``; reads may run meanwhile.
     func defragment() throws(MVCCError)
+
+    /// Writes a consistent copy of the stored data (the newest durable revision, whole) to a new file and returns
+    /// its path; the caller removes it. Any thread, concurrently with everything else. A backend without files
+    /// throws.
+    func writeSnapshot() throws(MVCCError) -> String
 }
 
 extension MVCCBackend {
@@ -79,6 +84,7 @@ extension MVCCBackend {
     public func prepareNextFlush() {}
     public func endPreparedFlush() {}
     public func defragment() throws(MVCCError) {}
+    public func writeSnapshot() throws(MVCCError) -> String { throw .backend("this store keeps no files to snapshot") }
 }
 
 /// The counters a backend hands the store at start.
