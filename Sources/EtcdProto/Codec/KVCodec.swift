@@ -13,6 +13,14 @@ extension Mvccpb.KeyValue {
     }
 }
 
+extension Mvccpb.KeyValue: ProtoEncodable {
+    /// The message alone, as etcd stores it in its backend (what `HashKV` hashes).
+    public func protobufBytes() -> [UInt8] {
+        let arena = CArena()
+        return pack(arena.keyValue(self), size: mvccpb__key_value__get_packed_size, pack: mvccpb__key_value__pack)
+    }
+}
+
 extension ResponseHeader {
     init(c: Etcdserverpb__ResponseHeader) {
         self.init(clusterID: c.cluster_id, memberID: c.member_id, revision: c.revision, raftTerm: c.raft_term)

@@ -166,7 +166,7 @@ extension HashKVRequest {
     public init(protobufBytes bytes: [UInt8]) throws(ProtoDecodingError) {
         self = try unpack(
             bytes, name: "etcdserverpb.HashKVRequest", unpack: etcdserverpb__hash_kvrequest__unpack,
-            free: etcdserverpb__hash_kvrequest__free_unpacked, convert: { _ in HashKVRequest() })
+            free: etcdserverpb__hash_kvrequest__free_unpacked, convert: { HashKVRequest(revision: $0.revision) })
     }
 }
 
@@ -234,6 +234,19 @@ extension SnapshotResponse {
             c.blob = arena.bytes(blob)
         }
         return pack(c, size: etcdserverpb__snapshot_response__get_packed_size, pack: etcdserverpb__snapshot_response__pack)
+    }
+}
+
+extension HashKVResponse {
+    public func protobufBytes() -> [UInt8] {
+        let arena = CArena()
+        let c = arena.message(etcdserverpb__hash_kvresponse__init) { (c: inout Etcdserverpb__HashKVResponse) in
+            c.header = arena.header(header)
+            c.hash = hash
+            c.compact_revision = compactRevision
+            c.hash_revision = hashRevision
+        }
+        return pack(c, size: etcdserverpb__hash_kvresponse__get_packed_size, pack: etcdserverpb__hash_kvresponse__pack)
     }
 }
 

@@ -87,6 +87,30 @@ public struct SnapshotResponse: ProtoEncodable, Equatable {
     }
 }
 
+/// `etcdserverpb.HashKVRequest`.
+public struct HashKVRequest: ProtoDecodable, Equatable {
+    /// The revision to hash up to; 0 for the current one.
+    public var revision: Int64
+    public init(revision: Int64 = 0) { self.revision = revision }
+}
+
+/// `etcdserverpb.HashKVResponse`: etcd's CRC-32C of the key-value history up to a revision, so that members (or
+/// Vigil and etcd fed the same writes) can be compared.
+public struct HashKVResponse: ProtoEncodable, Equatable {
+    public var header: ResponseHeader
+    public var hash: UInt32
+    /// The compaction point when the hash was taken (-1 when never compacted, as etcd reports it).
+    public var compactRevision: Int64
+    /// The revision the hash covers.
+    public var hashRevision: Int64
+    public init(header: ResponseHeader, hash: UInt32, compactRevision: Int64, hashRevision: Int64) {
+        self.header = header
+        self.hash = hash
+        self.compactRevision = compactRevision
+        self.hashRevision = hashRevision
+    }
+}
+
 /// Requests whose fields Vigil does not need: decoding only checks that the bytes are a well-formed message of
 /// that type (a malformed one is answered as grpc-go answers it).
 public struct StatusRequest: ProtoDecodable, Equatable { public init() {} }
@@ -96,5 +120,4 @@ public struct AuthStatusRequest: ProtoDecodable, Equatable { public init() {} }
 public struct AuthenticateRequest: ProtoDecodable, Equatable { public init() {} }
 public struct MemberListRequest: ProtoDecodable, Equatable { public init() {} }
 public struct MemberAddRequest: ProtoDecodable, Equatable { public init() {} }
-public struct HashKVRequest: ProtoDecodable, Equatable { public init() {} }
 public struct SnapshotRequest: ProtoDecodable, Equatable { public init() {} }

@@ -52,6 +52,16 @@ public final class KVStore {
     /// Measures the backend's size afresh (``estimatedSize`` only grows between measurements).
     public func remeasureSize() { backend.remeasureSize() }
 
+    /// The revision each key that exists at `revision` has there (its newest Put at or before it): what etcd's
+    /// `HashKV` keeps of the history below the compaction point.
+    public func visibleRevisions(at revision: Int64) -> Set<Revision> {
+        var revisions = Set<Revision>()
+        index.forEach { _, keyIndex in
+            if let visible = keyIndex.visible(at: revision) { revisions.insert(visible.modified) }
+        }
+        return revisions
+    }
+
     /// The number of keys the index tracks (live or with history).
     public var indexedKeyCount: Int { index.count }
 
