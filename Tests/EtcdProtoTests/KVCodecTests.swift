@@ -3,6 +3,14 @@ import Testing
 
 @Suite("KV codecs")
 struct KVCodecTests {
+    @Test("a KeyValue alone encodes as etcd stores it: fields in number order, zero fields left out")
+    func keyValueBytes() {
+        let put = Mvccpb.KeyValue(key: Array("a".utf8), createRevision: 2, modRevision: 300, version: 1, value: [0x78], lease: 0)
+        #expect(put.protobufBytes() == [0x0A, 0x01, 0x61, 0x10, 0x02, 0x18, 0xAC, 0x02, 0x20, 0x01, 0x2A, 0x01, 0x78])
+        #expect(Mvccpb.KeyValue(key: Array("a".utf8)).protobufBytes() == [0x0A, 0x01, 0x61], "a tombstone's")
+        #expect(Mvccpb.KeyValue(key: [1], lease: -1).protobufBytes().suffix(11) == [0x30] + [UInt8](repeating: 0xFF, count: 9) + [0x01])
+    }
+
     @Test("a range request with every field set round-trips")
     func rangeRequest() throws {
         var request = RangeRequest()
