@@ -35,33 +35,37 @@ enum HeaderBlockRules {
         fields.allSatisfy { $0.name.utf8.first != UInt8(ascii: ":") && isWellFormedRegular($0) }
     }
 
-    /// Fields that only mean something to HTTP/1.1 connections; HTTP/2 forbids them (§8.2.2).
-    private static let connectionSpecific: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
-    ]
-
-    /// A regular field: a lower-case token name, a valid value, not connection-specific, and `te` only as
-    /// `trailers`.
+    /// A regular field: a lower-case token name, a valid value, not connection-specific (fields that only mean
+    /// something to HTTP/1.1 connections, §8.2.2), and `te` only as `trailers`. Checked on every request, so by
+    /// plain comparisons (a set of names would hash each one).
     private static func isWellFormedRegular(_ field: HeaderField) -> Bool {
-        guard isValidName(field.name), isValidValue(field.value), !connectionSpecific.contains(field.name) else {
-            return false
+        guard isValidName(field.name), isValidValue(field.value) else { return false }
+        switch field.name {
+        case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade": return false
+        case "te": return field.value == "trailers" || field.value.lowercased() == "trailers"
+        default: return true
         }
-        return field.name != "te" || field.value.lowercased() == "trailers"
     }
 
     /// A non-empty token (RFC 9110 §5.6.2) without upper-case letters.
     static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty
-            && name.utf8.allSatisfy { byte in
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
-                default: tokenSymbols.contains(byte)
-                }
-            }
+        !name.isEmpty && name.utf8.allSatisfy(isLowerCaseTokenByte)
     }
 
-    /// The symbols a token may hold besides letters and digits.
-    private static let tokenSymbols = Set("!#$%&'*+-.^_`|~".utf8)
+    /// A letter (lower case), a digit, or one of the symbols ``!#$%&'*+-.^_`|~``.
+    private static func isLowerCaseTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"),
+            UInt8(ascii: "_"), UInt8(ascii: "."):
+            return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "^"), UInt8(ascii: "`"),
+            UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
 
     /// No control character but horizontal tab (what grpc-go's HTTP/2 framer accepts).
     static func isValidValue(_ value: String) -> Bool {
