@@ -311,6 +311,9 @@ public final class SQLiteBackend: MVCCBackend, LeaseJournal, @unchecked Sendable
     /// Whether anything waits for a flush.
     public var hasStagedWork: Bool { staging.withLock { !staged.isEmpty || !pendingDeletes.isEmpty } }
 
+    /// Whether compacted rows are still to be deleted.
+    public var compactionPending: Bool { staging.withLock { !pendingDeletes.isEmpty } }
+
     // MARK: Group commit
 
     public func flush() throws(MVCCError) -> Int64? {

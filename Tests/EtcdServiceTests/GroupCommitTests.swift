@@ -147,6 +147,47 @@ struct GroupCommitTests {
         reopened.close()
     }
 
+    @Test("a physical compaction answers once every row it dropped is deleted; a defragmentation then shrinks the file")
+    func physicalCompactionWaitsForItsDeletes() throws {
+        let directory = try newDirectory()
+        do {
+            // 25,000 keys written straight through the backend: their deletion takes three batches of 10,000.
+            let backend = try SQLiteBackend(directory: directory)
+            let kv = try KVStore(backend: backend)
+            let value = [UInt8](repeating: 9, count: 200)
+            for i in 0..<25_000 {
+                let txn = kv.beginWrite()
+                try txn.put(key: Array("k\(i)".utf8), value: value, lease: 0)
+                _ = try txn.commit()
+            }
+            _ = try backend.flush()
+        }
+        let (store, backend) = try storeAndBackend(in: directory)
+        let deleted = DispatchSemaphore(value: 0)
+        store.deleteRange(DeleteRangeRequest(key: [0], rangeEnd: [0])) { result in
+            if case .success = result { deleted.signal() }
+        }
+        #expect(deleted.wait(timeout: .now() + 30) == .success)
+        // One more write, so that compaction at its revision drops the deleted keys entirely (at the DELETE's own
+        // revision it would keep the tombstones and, for their prev_kv, the values before them).
+        #expect(sequentialPuts(store, count: 1, prefix: "after/") == 1)
+        let compacted = DispatchSemaphore(value: 0)
+        let pendingWhenAnswered = NIOLockedValueBox<Bool?>(nil)
+        store.compact(CompactionRequest(revision: store.currentRevision, physical: true)) { result in
+            if case .success = result { pendingWhenAnswered.withLockedValue { $0 = backend.compactionPending } }
+            compacted.signal()
+        }
+        #expect(compacted.wait(timeout: .now() + 30) == .success)
+        #expect(pendingWhenAnswered.withLockedValue { $0 } == false, "answered before every dropped row was deleted")
+        let inUse = try #require(backend.storageSize?.inUse)
+        let defragmented = DispatchSemaphore(value: 0)
+        store.defragment { _ in defragmented.signal() }
+        #expect(defragmented.wait(timeout: .now() + 30) == .success)
+        let after = try #require(backend.storageSize)
+        #expect(after.total < 1_000_000 && after.inUse <= inUse, "\(after)")
+        store.close()
+    }
+
     @Test("a write while the database is full is acknowledged only once a retried flush has written it")
     func fullDatabase() throws {
         let directory = try newDirectory()

@@ -50,6 +50,9 @@ public final class EtcdStore: @unchecked Sendable {
     var alarms: [AlarmMember] = []
     /// Replies waiting for a flush, by the sequence number they need, oldest first. Guarded by `lock`.
     var waiters: [PendingReply] = []
+    /// Replies of physical compactions, waiting until a flush has deleted every row compaction dropped (etcd answers
+    /// a physical compaction once the compacted entries are gone from its backend). Guarded by `lock`.
+    var compactionWaiters: [PendingReply] = []
 
     public init(
         identity: ClusterIdentity, backend: any MVCCBackend = InMemoryBackend(), leaseJournal: (any LeaseJournal)? = nil,
@@ -174,7 +177,10 @@ public final class EtcdStore: @unchecked Sendable {
         }
         watchHub.compacted(at: store.compactRevision)
         let mustWait = committer != nil && request.physical
-        if mustWait { waitForFlush { reply(.success(response)) } }
+        if mustWait {
+            compactionWaiters.append(PendingReply(sequence: stagedSequence) { reply(.success(response)) })
+            committer!.signal()
+        }
         lock.unlock()
         if !mustWait { reply(.success(response)) }
     }
@@ -271,6 +277,11 @@ public final class EtcdStore: @unchecked Sendable {
             count += 1
         }
         waiters.removeFirst(count)
+        if !compactionWaiters.isEmpty && !backend.compactionPending {
+            let ready = compactionWaiters.filter { $0.sequence <= sequence }
+            compactionWaiters.removeAll { $0.sequence <= sequence }
+            for waiter in ready { due.append(waiter) }
+        }
         return due
     }
 }

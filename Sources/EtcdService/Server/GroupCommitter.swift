@@ -52,15 +52,24 @@ final class GroupCommitter: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Runs the defragmentation asked for, if any, once it holds the right to flush; otherwise asks to come back
-    /// (a writer is leading a flush, and does not signal when it ends). One run answers everyone who asked before
-    /// it started. Committer thread only.
+    /// Runs the defragmentation asked for, if any, once a compaction's deletes are done and it holds the right to
+    /// flush; otherwise asks to come back (a writer leading a flush does not signal when it ends). One run answers
+    /// everyone who asked before it started. Committer thread only.
     private func defragmentIfAsked() {
         let waiting = condition.withLock { () -> [@Sendable (Result<Void, MVCCError>) -> Void] in
             defer { defragmentWaiters.removeAll() }
             return defragmentWaiters
         }
         guard !waiting.isEmpty else { return }
+        // After a compaction, its rows go first (a batch per flush, each round of this loop): the rebuild then
+        // gives back what the compaction freed.
+        guard !backend.compactionPending else {
+            condition.withLock {
+                defragmentWaiters.insert(contentsOf: waiting, at: 0)
+                hasWork = true
+            }
+            return
+        }
         guard takeFlushRight() else {
             condition.withLock {
                 defragmentWaiters.insert(contentsOf: waiting, at: 0)
@@ -110,12 +119,23 @@ final class GroupCommitter: @unchecked Sendable {
     /// the leader's own among them, on this thread.
     func leadFlush() {
         flushOnce().run()
-        if backend.checkpointDue {
-            signal()
+        if backend.checkpointDue && takeFlushRight() {
+            // The checkpoint runs on the committer thread, off this loop, with the right taken here and handed
+            // over: left to take it itself, that thread lost the race to this loop's next flushes for dozens of
+            // flushes, each of which skipped its preparation while the checkpoint stayed due.
+            condition.lock()
+            checkpointHandedOver = true
+            hasWork = true
+            condition.signal()
+            condition.unlock()
         } else if let loop = MultiThreadedEventLoopGroup.currentEventLoop {
             loop.execute { self.prepareNextFlush() }
         }
     }
+
+    /// Set by a leader that took the right to flush for the committer thread to checkpoint with; that thread
+    /// checkpoints and releases it. Guarded by `condition`.
+    private var checkpointHandedOver = false
 
     /// Prepares the next flush (``MVCCBackend/prepareNextFlush()``) unless someone is flushing. Queued by a led
     /// flush behind the connection's output, it runs once the replies are written, while the client turns round to
@@ -225,6 +245,13 @@ final class GroupCommitter: @unchecked Sendable {
             hasWork = false
             condition.unlock()
 
+            if condition.withLock({ () -> Bool in
+                defer { checkpointHandedOver = false }
+                return checkpointHandedOver
+            }) {
+                backend.checkpointIfNeeded()
+                releaseFlushRight()
+            }
             backOff()
             // Take the right to flush; if a writer is leading one, it signals again when it is done.
             let acquired = takeFlushRight()

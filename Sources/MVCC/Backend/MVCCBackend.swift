@@ -46,6 +46,9 @@ public protocol MVCCBackend: AnyObject {
     /// Whether anything still waits for a flush (compaction deletes its rows a batch per flush).
     var hasStagedWork: Bool { get }
 
+    /// Whether rows a compaction dropped are still to be deleted (by the next flushes).
+    var compactionPending: Bool { get }
+
     /// Whether housekeeping is due (SQLite: the write-ahead log should be checkpointed).
     var checkpointDue: Bool { get }
 
@@ -79,6 +82,7 @@ extension MVCCBackend {
     public var needsFlush: Bool { false }
     public func flush() throws(MVCCError) -> Int64? { nil }
     public var hasStagedWork: Bool { false }
+    public var compactionPending: Bool { false }
     public var checkpointDue: Bool { false }
     public func checkpointIfNeeded() {}
     public func prepareNextFlush() {}
