@@ -108,6 +108,14 @@ def test_python_clients_lease_and_status(vigil):
     assert "aetcd lease ok" in run_client("aetcd_lease.py", vigil.port)
 
 
+def test_python_clients_maintenance(vigil, etcd):
+    """status, hash, snapshot, compact and defragment through python-etcd3's and aetcd's own APIs; the same
+    scripts pass against etcd."""
+    for port in (vigil.port, etcd.port):
+        assert "etcd3 maintenance ok" in run_client("etcd3_maintenance.py", port)
+        assert "aetcd maintenance ok" in run_client("aetcd_maintenance.py", port)
+
+
 def test_status_reports_the_database_files_and_the_quota(protos, tmp_path):
     """dbSize is what vigil.db and its write-ahead log take on disk, dbSizeInUse the pages holding data (both grow
     with the data), dbSizeQuota the quota: etcd's 2 GiB default, or --quota-backend-bytes."""

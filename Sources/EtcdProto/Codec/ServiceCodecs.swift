@@ -178,6 +178,14 @@ extension SnapshotRequest {
     }
 }
 
+extension HashRequest {
+    public init(protobufBytes bytes: [UInt8]) throws(ProtoDecodingError) {
+        self = try unpack(
+            bytes, name: "etcdserverpb.HashRequest", unpack: etcdserverpb__hash_request__unpack,
+            free: etcdserverpb__hash_request__free_unpacked, convert: { _ in HashRequest() })
+    }
+}
+
 extension AlarmRequest {
     public init(protobufBytes bytes: [UInt8]) throws(ProtoDecodingError) {
         self = try unpack(
@@ -247,6 +255,17 @@ extension HashKVResponse {
             c.hash_revision = hashRevision
         }
         return pack(c, size: etcdserverpb__hash_kvresponse__get_packed_size, pack: etcdserverpb__hash_kvresponse__pack)
+    }
+}
+
+extension HashResponse {
+    public func protobufBytes() -> [UInt8] {
+        let arena = CArena()
+        let c = arena.message(etcdserverpb__hash_response__init) { (c: inout Etcdserverpb__HashResponse) in
+            c.header = arena.header(header)
+            c.hash = hash
+        }
+        return pack(c, size: etcdserverpb__hash_response__get_packed_size, pack: etcdserverpb__hash_response__pack)
     }
 }
 

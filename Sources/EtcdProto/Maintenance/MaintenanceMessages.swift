@@ -111,6 +111,16 @@ public struct HashKVResponse: ProtoEncodable, Equatable {
     }
 }
 
+/// `etcdserverpb.HashResponse`.
+public struct HashResponse: ProtoEncodable, Equatable {
+    public var header: ResponseHeader
+    public var hash: UInt32
+    public init(header: ResponseHeader, hash: UInt32) {
+        self.header = header
+        self.hash = hash
+    }
+}
+
 /// Requests whose fields Vigil does not need: decoding only checks that the bytes are a well-formed message of
 /// that type (a malformed one is answered as grpc-go answers it).
 public struct StatusRequest: ProtoDecodable, Equatable { public init() {} }
@@ -121,3 +131,4 @@ public struct AuthenticateRequest: ProtoDecodable, Equatable { public init() {} 
 public struct MemberListRequest: ProtoDecodable, Equatable { public init() {} }
 public struct MemberAddRequest: ProtoDecodable, Equatable { public init() {} }
 public struct SnapshotRequest: ProtoDecodable, Equatable { public init() {} }
+public struct HashRequest: ProtoDecodable, Equatable { public init() {} }

@@ -2,8 +2,9 @@ import EtcdProto
 public import GRPCServer
 
 /// `etcdserverpb.Maintenance`: Status, Alarm, Defragment (which rebuilds the data directory's database), Snapshot (a
-/// copy of it) and HashKV (etcd's hash of the key-value history); Hash (of etcd's whole bbolt file, which Vigil does
-/// not have) and the methods a single embedded member cannot honour answer `UNIMPLEMENTED` with a message saying so.
+/// copy of it), HashKV (etcd's hash of the key-value history) and Hash (the same hash: etcd's covers its whole bbolt
+/// file, which Vigil does not have); MoveLeader and Downgrade, which a single embedded member cannot honour, answer
+/// `UNIMPLEMENTED` with a message saying so.
 public enum MaintenanceService {
     public static let serviceName = "etcdserverpb.Maintenance"
 
@@ -27,7 +28,16 @@ public enum MaintenanceService {
                 store.hashKV($0, reply: $1)
             }
         }
-        for method in ["Hash", "MoveLeader", "Downgrade"] {
+        // etcd's Hash covers every bucket of its bbolt file (members, leases, meta…), which Vigil does not have, and
+        // is meant for tests only; Vigil's is the key-value history's, HashKV's at the current revision.
+        router.registerUnary(service: serviceName, method: "Hash") { bytes, _, responder in
+            serveWrite(bytes, limit: Int.max, as: HashRequest.self, responder: responder) { _, reply in
+                store.hashKV(HashKVRequest()) { result in
+                    reply(result.map { HashResponse(header: $0.header, hash: $0.hash) })
+                }
+            }
+        }
+        for method in ["MoveLeader", "Downgrade"] {
             let message = "vigil: Maintenance.\(method) is not supported by this server"
             router.registerUnary(service: serviceName, method: method) { _, _, responder in
                 responder.respond(.failure(GRPCStatus(.unimplemented, message)))
