@@ -175,6 +175,53 @@ func main() {
 	replay := cli.Watch(watchCtx, "w1", clientv3.WithRev(first))
 	step("replay w1", receiveEvents(replay, 3, "replay"))
 
+	// Watch options on one stream: filters, a half-open range, from-key, a start in the future; then every watch
+	// ends when its context does.
+	optionsCtx, stopOptions := context.WithCancel(ctx)
+	watchCreated := func(what, key string, opts ...clientv3.OpOption) clientv3.WatchChan {
+		ch := cli.Watch(optionsCtx, key, append(opts, clientv3.WithCreatedNotify())...)
+		if created := receive(ch, what+" created"); !created.Created {
+			fail("%s: first response is not the created notification", what)
+		}
+		return ch
+	}
+	now, err := cli.Get(ctx, "f")
+	check("get f", err)
+	base := now.Header.Revision
+	noPut := watchCreated("no put", "f", clientv3.WithPrefix(), clientv3.WithFilterPut())
+	noDelete := watchCreated("no delete", "f", clientv3.WithPrefix(), clientv3.WithFilterDelete(), clientv3.WithPrevKV())
+	ranged := watchCreated("range [f1, f3)", "f1", clientv3.WithRange("f3"), clientv3.WithPrevKV())
+	fromKey := watchCreated("from f2", "f2", clientv3.WithFromKey())
+	future := cli.Watch(optionsCtx, "f1", clientv3.WithRev(base+3))
+	for _, op := range []clientv3.Op{
+		clientv3.OpPut("f1", "a"), clientv3.OpPut("f2", "b"), clientv3.OpPut("f3", "c"), clientv3.OpDelete("f1"),
+		clientv3.OpPut("f1", "again"), clientv3.OpPut("f9", "d"), clientv3.OpPut("g", "e"),
+	} {
+		_, err := cli.Do(ctx, op)
+		check("options write", err)
+	}
+	step("watch without puts", receiveEvents(noPut, 1, "no put"))
+	step("watch without deletes, prev_kv", receiveEvents(noDelete, 5, "no delete"))
+	step("watch of [f1, f3), prev_kv", receiveEvents(ranged, 4, "range"))
+	step("watch from f2", receiveEvents(fromKey, 4, "from key"))
+	step("watch of f1 from a future revision", receiveEvents(future, 2, "future"))
+	stopOptions()
+	ended := func(ch clientv3.WatchChan) bool {
+		deadline := time.After(30 * time.Second)
+		for {
+			select {
+			case _, ok := <-ch:
+				if !ok {
+					return true
+				}
+			case <-deadline:
+				return false
+			}
+		}
+	}
+	step("watches end with their context", []bool{ended(noPut), ended(noDelete), ended(ranged), ended(fromKey),
+		ended(future)})
+
 	// Compaction: reads and watches below it fail with etcd's error.
 	current, err := cli.Get(ctx, "a")
 	check("get a", err)
