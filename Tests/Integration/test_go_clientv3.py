@@ -1,6 +1,7 @@
 """The stock Go clientv3 (etcd 3.4's, built offline from Debian's golang-etcd-server-dev) against Vigil and a real
 etcd: KV, Txn, Compact, Watch (created notify, prev_kv, progress request, replay, compaction; filters, a range,
-from-key and a future start on one stream, watches ended by their context), Lease, Cluster and Maintenance calls, each step's answer compared (identity fields left out by the client program, goclient/)."""
+from-key and a future start on one stream, watches ended by their context), Lease, Cluster and Maintenance calls,
+each step's answer compared (identity fields left out by the client program, goclient/)."""
 import json
 import os
 import subprocess
