@@ -208,7 +208,7 @@ public final class EtcdStore: @unchecked Sendable {
     /// is durable already (the events go to watchers now), or it waits for a flush. Returns what the caller must
     /// run after unlocking: the reply itself, or — when no flush is running — a flush led by this writer (group
     /// commit without a thread hop: a lone writer syncs on its own thread and answers at once; writers arriving
-    /// meanwhile wait and go together in the next flush). Nil when the committer thread will reply. Lock held.
+    /// meanwhile wait and go together in the next flush). Nil when a later flush will reply. Lock held.
     func committed(events: [Event], reply: @escaping @Sendable () -> Void) -> (@Sendable () -> Void)? {
         for event in events {
             if let previous = event.prevKV, previous.lease != 0, event.kind == .delete || previous.lease != event.kv.lease {

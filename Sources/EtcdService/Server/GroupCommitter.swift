@@ -4,10 +4,12 @@ import MVCC
 import NIOCore
 import NIOPosix
 
-/// The thread that makes staged writes durable: it waits for work, flushes everything staged in one backend
-/// transaction and sync, then publishes and acknowledges every write that flush covered. While one flush syncs, new
-/// writes pile up and go together in the next (group commit): throughput grows with concurrency while each write
-/// waits for about one sync.
+/// Makes staged writes durable: a flush writes everything staged in one backend transaction and sync, then publishes
+/// and acknowledges every write it covered. While one flush syncs, new writes pile up and go together in the next
+/// (group commit): throughput grows with concurrency while each write waits for about one sync. Whoever holds the
+/// right to flush (`EtcdStore.flushInProgress`) flushes: a lone write's event loop, the event loop a finished flush
+/// handed the right to (``handOver(after:)``), or this type's own thread, which also checkpoints, defragments, and
+/// flushes writes made off any loop and retries failed flushes.
 final class GroupCommitter: @unchecked Sendable {
     private unowned let store: EtcdStore
     private let backend: any MVCCBackend
@@ -116,8 +118,9 @@ final class GroupCommitter: @unchecked Sendable {
         }
     }
 
-    /// A flush led by a writer's own thread (it set `flushInProgress`, or a flush before handed it over): sync,
-    /// then answer every write it covered that was made on this thread.
+    /// A flush on an event loop that holds the right to flush (a lone writer set `flushInProgress`, or a flush
+    /// before handed the right over): sync, answer the writes it covered that were made on this loop and queue the
+    /// others' replies on their loops, then pass the right on.
     func leadFlush() {
         guard let (due, target) = flushOnce() else { return }
         due.run()
