@@ -93,7 +93,7 @@ struct GroupCommitTests {
         let directory = try newDirectory()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
-        let backend = PrepareCountingBackend(try SQLiteBackend(directory: directory))
+        let backend = CountingBackend(try SQLiteBackend(directory: directory))
         let store = try EtcdStore(identity: ClusterIdentity(clusterID: 1, memberID: 2), backend: backend)
         // 450 puts issued from the loop, one at a time, as a connection's requests are: each next one two tasks
         // after the reply, so a led flush's queued preparation runs first (as it does while a client turns round).
@@ -270,6 +270,26 @@ struct GroupCommitTests {
         #expect(Set(revisions.joined()).count == 400)
         store.close()
     }
+
+    @Test("writes that pile up on two loops are flushed by the loops, not by the committer thread")
+    func flushesStayOnTheLoops() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        defer { try? group.syncShutdownGracefully() }
+        let backend = CountingBackend(try SQLiteBackend(directory: newDirectory()))
+        let store = try EtcdStore(identity: ClusterIdentity(clusterID: 1, memberID: 2), backend: backend)
+        // Eight clients per loop, each putting after its previous put's acknowledgement: writes arrive on one loop
+        // while the other syncs, and a finished flush hands the right to flush to the loop whose writes wait.
+        let writers = (0..<16).map { index in
+            LoopWriter(store: store, loop: group.next(), count: 150, prefix: "client\(index)/")
+        }
+        for writer in writers { writer.start() }
+        #expect(writers.map { $0.wait() } == Array(repeating: 150, count: 16))
+        #expect(store.currentRevision == 2401)
+        let (onLoops, elsewhere) = backend.flushes.withLockedValue { $0 }
+        // The committer thread flushes only after a checkpoint it was handed (one per 100 flushes).
+        #expect(elsewhere <= onLoops / 20 + 3, "flushes on the loops: \(onLoops), elsewhere: \(elsewhere)")
+        store.close()
+    }
 }
 
 /// Issues `count` puts on `loop`, each after the previous one's acknowledgement; `run()` returns how many were
@@ -282,22 +302,35 @@ private final class LoopWriter: @unchecked Sendable {
     private var acknowledged = 0
     private let finished = DispatchSemaphore(value: 0)
 
-    init(store: EtcdStore, loop: any EventLoop, count: Int) {
+    /// What the keys of its puts start with.
+    let prefix: String
+
+    init(store: EtcdStore, loop: any EventLoop, count: Int, prefix: String = "loop/") {
         self.store = store
         self.loop = loop
         self.count = count
+        self.prefix = prefix
     }
 
     func run() -> Int {
+        start()
+        return wait()
+    }
+
+    func start() {
         loop.execute { self.put() }
+    }
+
+    /// Waits (a minute at most) for the last acknowledgement; returns how many puts were acknowledged.
+    func wait() -> Int {
         _ = finished.wait(timeout: .now() + 60)
         return (try? loop.submit { self.acknowledged }.wait()) ?? 0
     }
 
     private func put() {
-        store.put(PutRequest(key: Array("loop/\(acknowledged)".utf8), value: [1])) { result in
-            // On the loop when the put led its own flush, on the committer thread when it waited for one (as a
-            // reply hops to its stream's loop).
+        store.put(PutRequest(key: Array("\(prefix)\(acknowledged)".utf8), value: [1])) { result in
+            // The reply runs on this loop; the next put goes two tasks after it, as a client's next request comes
+            // after its reply was written.
             self.loop.execute { self.acknowledge(result) }
         }
     }
@@ -316,10 +349,13 @@ private final class LoopWriter: @unchecked Sendable {
     }
 }
 
-/// An SQLite backend that counts the flushes prepared ahead (``MVCCBackend/prepareNextFlush()``).
-private final class PrepareCountingBackend: MVCCBackend, @unchecked Sendable {
+/// An SQLite backend that counts the flushes prepared ahead (``MVCCBackend/prepareNextFlush()``) and where flushes
+/// ran: on an event loop, or on another thread (the committer's).
+private final class CountingBackend: MVCCBackend, @unchecked Sendable {
     let wrapped: SQLiteBackend
     let prepared = NIOLockedValueBox(0)
+    /// Flushes that ran on an event loop, and elsewhere.
+    let flushes = NIOLockedValueBox((onLoops: 0, elsewhere: 0))
 
     init(_ wrapped: SQLiteBackend) { self.wrapped = wrapped }
 
@@ -336,7 +372,11 @@ private final class PrepareCountingBackend: MVCCBackend, @unchecked Sendable {
     }
     var estimatedSize: Int { wrapped.estimatedSize }
     var needsFlush: Bool { wrapped.needsFlush }
-    func flush() throws(MVCCError) -> Int64? { try wrapped.flush() }
+    func flush() throws(MVCCError) -> Int64? {
+        let onLoop = MultiThreadedEventLoopGroup.currentEventLoop != nil
+        flushes.withLockedValue { onLoop ? ($0.onLoops += 1) : ($0.elsewhere += 1) }
+        return try wrapped.flush()
+    }
     var hasStagedWork: Bool { wrapped.hasStagedWork }
     var checkpointDue: Bool { wrapped.checkpointDue }
     func checkpointIfNeeded() { wrapped.checkpointIfNeeded() }
