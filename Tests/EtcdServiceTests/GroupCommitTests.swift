@@ -286,8 +286,10 @@ struct GroupCommitTests {
         #expect(writers.map { $0.wait() } == Array(repeating: 150, count: 16))
         #expect(store.currentRevision == 2401)
         let (onLoops, elsewhere) = backend.flushes.withLockedValue { $0 }
-        // The committer thread flushes only after a checkpoint it was handed (one per 100 flushes).
-        #expect(elsewhere <= onLoops / 20 + 3, "flushes on the loops: \(onLoops), elsewhere: \(elsewhere)")
+        // The committer thread flushes only after a checkpoint it was handed (one per 100 flushes), or writes that
+        // arrived while a loop held the right to open its next transaction: a few (4 in 216–245 here). Before the
+        // hand-over it made nearly all of them (275–283 against 13–15 on the loops).
+        #expect(elsewhere * 4 <= onLoops, "flushes on the loops: \(onLoops), elsewhere: \(elsewhere)")
         store.close()
     }
 }
