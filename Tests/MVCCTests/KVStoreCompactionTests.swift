@@ -38,6 +38,47 @@ struct KVStoreCompactionTests {
         #expect(kv.version == 3 && kv.createRevision == 2, "versions and create revision survive compaction")
     }
 
+    @Test("a read in parts keeps the records a compaction made meanwhile drops, until it ends")
+    func pinnedReadKeepsRecords() throws {
+        let backend = InMemoryBackend()
+        let store = try KVStore(backend: backend)
+        try store.put("a", "1")  // 2
+        try store.put("b", "1")  // 3
+        let plan = try store.plan(KeyRange(key: .k("a"), rangeEnd: .k("c")), options: RangeOptions())
+        #expect(plan.revisions.map(\.main) == [2, 3])
+        store.pinRead()
+        try store.put("a", "2")  // 4
+        try store.delete("b")  // 5
+        try store.compact(at: 5)
+        #expect(store.compactRevision == 5, "the compaction point moves at once")
+        #expect(throws: MVCCError.compacted) { try store.value("a", at: 4) }
+        #expect(store.compactionPending)
+        // The read's records are still there: its answer is the one as of revision 3.
+        let result = plan.result(try store.load(plan.revisions[...]))
+        #expect(result.kvs.map { String(decoding: $0.value, as: UTF8.self) } == ["1", "1"] && result.count == 2)
+        #expect(try store.unpinRead(), "the waiting compaction is handed over")
+        #expect(!store.compactionPending)
+        #expect(try backend.record(at: Revision(main: 2)) == nil, "superseded below the compaction point")
+        #expect(try backend.record(at: Revision(main: 3)) != nil, "prev_kv of the delete at the compaction point")
+        #expect(try store.value("a") == "2")
+    }
+
+    @Test("reads in parts that overlap: the compaction waits for the last one")
+    func overlappingPinnedReads() throws {
+        let backend = InMemoryBackend()
+        let store = try KVStore(backend: backend)
+        try store.put("a", "1")  // 2
+        try store.put("a", "2")  // 3
+        try store.put("a", "3")  // 4
+        store.pinRead()
+        store.pinRead()
+        try store.compact(at: 4)
+        #expect(try !store.unpinRead(), "one read still runs")
+        #expect(try backend.record(at: Revision(main: 2)) != nil)
+        #expect(try store.unpinRead())
+        #expect(try backend.record(at: Revision(main: 2)) == nil)
+    }
+
     @Test("a key deleted before the point disappears entirely, index and records")
     func deletedKeyGoes() throws {
         let backend = InMemoryBackend()

@@ -30,18 +30,22 @@ struct KVApplier {
         return options
     }
 
-    /// A read as of `readable`, the newest durable revision: later (not yet durable) revisions are "future".
-    func range(_ request: RangeRequest, in store: KVStore, at readable: Int64) throws(EtcdError) -> RangeResponse {
+    /// The index half of a read as of `readable`, the newest durable revision (later, not yet durable revisions
+    /// are "future"); ``rangeResponse(_:request:revision:)`` answers once its records are loaded.
+    func planRange(_ request: RangeRequest, in store: KVStore, at readable: Int64) throws(EtcdError) -> RangePlan {
         var options = Self.options(for: request)
         if options.revision > readable { throw .futureRevision }
         if options.revision <= 0 { options.revision = readable }
-        let result: RangeResult
         do {
-            result = try store.range(KeyRange(key: request.key, rangeEnd: request.rangeEnd), options: options)
+            return try store.plan(KeyRange(key: request.key, rangeEnd: request.rangeEnd), options: options)
         } catch {
             throw EtcdError(error)
         }
-        return response(for: result, request: request, revision: readable, nested: false)
+    }
+
+    /// The answer to a read whose header carries `revision`.
+    func rangeResponse(_ result: RangeResult, request: RangeRequest, revision: Int64) -> RangeResponse {
+        response(for: result, request: request, revision: revision, nested: false)
     }
 
     private func response(for result: RangeResult, request: RangeRequest, revision: Int64, nested: Bool) -> RangeResponse {

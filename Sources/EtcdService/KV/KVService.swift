@@ -9,7 +9,15 @@ public enum KVService {
     /// "request is too large" (etcd measures its raft proposal; Vigil measures the request message).
     public static func register(into router: inout GRPCRouter, store: EtcdStore, maxRequestBytes: Int) {
         router.registerUnary(service: serviceName, method: "Range") { bytes, _, responder in
-            responder.respond(serve(bytes, as: RangeRequest.self) { (request) throws(EtcdError) in try store.range(request) })
+            switch decodeRequest(bytes, as: RangeRequest.self) {
+            case .failure(let status):
+                responder.respond(.failure(status))
+            case .success(let request):
+                // A large read is answered from another thread: its answer is encoded there too.
+                store.range(request) { result in
+                    responder.respond(result.map { $0.protobufBytes() }.mapError(\.status))
+                }
+            }
         }
         router.registerUnary(service: serviceName, method: "Put") { bytes, _, responder in
             serveWrite(bytes, limit: maxRequestBytes, as: PutRequest.self, responder: responder) { store.put($0, reply: $1) }

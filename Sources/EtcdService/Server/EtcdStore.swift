@@ -107,9 +107,102 @@ public final class EtcdStore: @unchecked Sendable {
 
     // MARK: KV
 
+    /// Records a read loads per hold of the lock: a read of more lets writers in between parts (a read of 50,000
+    /// keys held the lock ~100 ms, and every write on every loop waited for it).
+    static let rangeRecordsPerPart = 1_000
+
+    /// Where reads of more than one part load their records and build their answers, off the event loops: a read
+    /// of 50,000 keys kept its loop, and every call on that loop's connections, ~100 ms.
+    private static let readQueue = DispatchQueue(label: "vigil.range", attributes: .concurrent)
+
+    /// `Range`, answered on the calling thread.
     public func range(_ request: RangeRequest) throws(EtcdError) -> RangeResponse {
+        switch try startRange(request) {
+        case .answered(let response): return response
+        case .inParts(let plan, let revision): return try finishRange(request, plan, at: revision)
+        }
+    }
+
+    /// `Range` for a call on an event loop: a read of one part is answered at once, on this thread; a larger one
+    /// loads its records and builds its answer off the loop, then `reply` runs on that thread.
+    public func range(_ request: RangeRequest, reply: @escaping @Sendable (Result<RangeResponse, EtcdError>) -> Void) {
+        let started: RangeStart
+        do {
+            started = try startRange(request)
+        } catch {
+            reply(.failure(error))
+            return
+        }
+        switch started {
+        case .answered(let response):
+            reply(.success(response))
+        case .inParts(let plan, let revision):
+            Self.readQueue.async {
+                do throws(EtcdError) {
+                    reply(.success(try self.finishRange(request, plan, at: revision)))
+                } catch {
+                    reply(.failure(error))
+                }
+            }
+        }
+    }
+
+    /// How a read began: answered in one hold of the lock, or planned and pinned, its records still to load.
+    private enum RangeStart {
+        case answered(RangeResponse)
+        case inParts(RangePlan, revision: Int64)
+    }
+
+    /// The keys and revisions of a read come from the index in one hold of the lock; a read of at most
+    /// ``rangeRecordsPerPart`` records is answered in that same hold, a larger one is pinned
+    /// (``KVStore/pinRead()``) so that a compaction meanwhile keeps the records it still needs.
+    private func startRange(_ request: RangeRequest) throws(EtcdError) -> RangeStart {
         try KVRequestValidation.check(request)
-        return try withLockedStore { (store) throws(EtcdError) in try applier.range(request, in: store, at: durableRevision) }
+        lock.lock()
+        defer { lock.unlock() }
+        let revision = durableRevision
+        let plan = try applier.planRange(request, in: store, at: revision)
+        if plan.revisions.count > Self.rangeRecordsPerPart {
+            store.pinRead()
+            return .inParts(plan, revision: revision)
+        }
+        do {
+            return .answered(applier.rangeResponse(plan.result(try store.load(plan.revisions[...])), request: request, revision: revision))
+        } catch {
+            throw EtcdError(error)
+        }
+    }
+
+    /// Loads a pinned read's records in parts of ``rangeRecordsPerPart``, each its own hold of the lock, then
+    /// unpins it. Records never change once written, so the parts make one answer as of `revision`, however many
+    /// writes come between them.
+    private func finishRange(_ request: RangeRequest, _ plan: RangePlan, at revision: Int64) throws(EtcdError) -> RangeResponse {
+        let records = plan.revisions
+        var loaded: [KeyValue] = []
+        loaded.reserveCapacity(records.count)
+        var failure: MVCCError?
+        var start = 0
+        while start < records.count && failure == nil {
+            let end = min(start + Self.rangeRecordsPerPart, records.count)
+            lock.lock()
+            do {
+                loaded += try store.load(records[start..<end])
+            } catch {
+                failure = error
+            }
+            lock.unlock()
+            start = end
+        }
+        lock.lock()
+        do {
+            // Compactions made meanwhile now hand their dropped records to the backend; its flushes delete them.
+            if try store.unpinRead() { committer?.signal() }
+        } catch {
+            failure = failure ?? error
+        }
+        lock.unlock()
+        if let failure { throw EtcdError(failure) }
+        return applier.rangeResponse(plan.result(loaded), request: request, revision: revision)
     }
 
     /// etcd's NOSPACE: once the store holds more than the quota, the NOSPACE alarm is raised and writes that add
@@ -277,7 +370,7 @@ public final class EtcdStore: @unchecked Sendable {
             count += 1
         }
         waiters.removeFirst(count)
-        if !compactionWaiters.isEmpty && !backend.compactionPending {
+        if !compactionWaiters.isEmpty && !store.compactionPending {
             let ready = compactionWaiters.filter { $0.sequence <= sequence }
             compactionWaiters.removeAll { $0.sequence <= sequence }
             for waiter in ready { due.append(waiter) }

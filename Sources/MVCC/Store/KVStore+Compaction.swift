@@ -8,7 +8,12 @@ extension KVStore {
         if revision <= compactRevision { throw .compacted }
         if revision > currentRevision { throw .futureRevision }
         let dropped = compactIndex(at: revision)
-        try backend.compact(at: revision, dropping: dropped)
+        if pinnedReads > 0 {
+            // A read in parts may still need these records; they go once it ends (``unpinRead()``).
+            deferredCompactions.append((revision, dropped))
+        } else {
+            try backend.compact(at: revision, dropping: dropped)
+        }
         compactRevision = revision
     }
 

@@ -17,6 +17,11 @@ public final class KVStore {
     public internal(set) var compactRevision: Int64
     /// Set while a write transaction is open; only one may be.
     var writeInProgress = false
+    /// Reads in parts in progress (``pinRead()``).
+    var pinnedReads = 0
+    /// Compactions made while reads in parts ran: the revisions each dropped from the index, whose records go to
+    /// the backend once the last of those reads ends (``unpinRead()``).
+    var deferredCompactions: [(revision: Int64, dropped: [Revision])] = []
 
     /// Opens a store over `backend`, rebuilding the key index from the records it holds.
     public init(backend: any MVCCBackend = InMemoryBackend()) throws(MVCCError) {
@@ -85,6 +90,19 @@ public final class KVStore {
     func range(
         _ range: KeyRange, options: RangeOptions, latest: Int64, pending: [RevisionRecord]
     ) throws(MVCCError) -> RangeResult {
+        let plan = try self.plan(range, options: options, latest: latest)
+        return plan.result(try load(plan.revisions[...], latest: latest, pending: pending))
+    }
+
+    /// The index half of a range read at `options.revision` (≤ 0: the current revision): which records make the
+    /// result, in its order. Their values are read with ``load(_:)`` — all at once, or in parts between which the
+    /// caller may let writers in, under ``pinRead()``: records are immutable, so the parts still make one
+    /// consistent result.
+    public func plan(_ range: KeyRange, options: RangeOptions) throws(MVCCError) -> RangePlan {
+        try plan(range, options: options, latest: currentRevision)
+    }
+
+    func plan(_ range: KeyRange, options: RangeOptions, latest: Int64) throws(MVCCError) -> RangePlan {
         let readRevision = try resolveReadRevision(options.revision, latest: latest)
         var matches: [(key: [UInt8], visible: KeyIndex.Visible)] = []
         visit(range) { key, keyIndex in
@@ -92,7 +110,7 @@ public final class KVStore {
             return true
         }
         let count = Int64(matches.count)
-        if options.countOnly { return RangeResult(kvs: [], count: count, more: false) }
+        if options.countOnly { return RangePlan(count: count, more: false, revisions: [], valueOrder: nil) }
 
         if options.hasFilters {
             matches.removeAll { match in
@@ -105,37 +123,72 @@ public final class KVStore {
             }
         }
 
-        func load(_ match: (key: [UInt8], visible: KeyIndex.Visible)) throws(MVCCError) -> KeyValue {
-            let modified = match.visible.modified
-            if modified.main == latest, modified.sub < pending.count { return pending[Int(modified.sub)].kv }
-            guard let record = try backend.record(at: match.visible.modified) else {
-                throw .backend("missing record \(match.visible.modified) for a key in the index")
-            }
-            return record.kv
-        }
-
         let limit = options.limit > 0 ? Int(clamping: options.limit) : Int.max
         // etcd's quirk: with sort order NONE and no filters it takes the first limit+1 keys in key order *before*
         // sorting them by a non-key target. Matched exactly, so results agree with etcd's.
         if options.sortOrder == .none && !options.hasFilters && limit < matches.count - 1 {
             matches.removeSubrange((limit + 1)...)
         }
-        var kvs: [KeyValue] = []
         if options.needsSort {
             if options.sortTarget == .value {
-                kvs.reserveCapacity(matches.count)
-                for match in matches { kvs.append(try load(match)) }
-                sort(&kvs, options)
-                let more = kvs.count > limit
-                if more { kvs.removeSubrange(limit...) }
-                return RangeResult(kvs: kvs, count: count, more: more)
+                // Sorted once the values are read (``RangePlan/result(_:)``).
+                return RangePlan(
+                    count: count, more: false, revisions: matches.map(\.visible.modified),
+                    valueOrder: (descending: options.sortOrder == .descend, limit: limit))
             }
             sortMatches(&matches, options)
         }
-        let more = matches.count > limit
-        for match in matches.prefix(limit) { kvs.append(try load(match)) }
-        return RangeResult(kvs: kvs, count: count, more: more)
+        return RangePlan(
+            count: count, more: matches.count > limit, revisions: matches.prefix(limit).map(\.visible.modified),
+            valueOrder: nil)
     }
+
+    /// The records at `revisions`, in order (a part of a ``RangePlan``'s).
+    public func load(_ revisions: ArraySlice<Revision>) throws(MVCCError) -> [KeyValue] {
+        try load(revisions, latest: currentRevision, pending: [])
+    }
+
+    func load(
+        _ revisions: ArraySlice<Revision>, latest: Int64, pending: [RevisionRecord]
+    ) throws(MVCCError) -> [KeyValue] {
+        var kvs: [KeyValue] = []
+        kvs.reserveCapacity(revisions.count)
+        for modified in revisions {
+            if modified.main == latest, modified.sub < pending.count {
+                kvs.append(pending[Int(modified.sub)].kv)
+                continue
+            }
+            guard let record = try backend.record(at: modified) else {
+                throw .backend("missing record \(modified) for a key in the index")
+            }
+            kvs.append(record.kv)
+        }
+        return kvs
+    }
+
+    // MARK: Reads in parts
+
+    /// Starts a read whose records are loaded in parts with the store's owner letting writers in between: until
+    /// the matching ``unpinRead()``, a compaction still drops revisions from the index at once (reads below it
+    /// fail) but keeps their records, which the read may still need, and hands them to the backend afterwards.
+    public func pinRead() {
+        pinnedReads += 1
+    }
+
+    /// Ends a read started with ``pinRead()``. When it was the last one, compactions that waited hand their
+    /// dropped records to the backend; returns whether any did (the backend's flushes then delete them).
+    public func unpinRead() throws(MVCCError) -> Bool {
+        precondition(pinnedReads > 0, "unpinRead without pinRead")
+        pinnedReads -= 1
+        guard pinnedReads == 0, !deferredCompactions.isEmpty else { return false }
+        let waiting = deferredCompactions
+        deferredCompactions.removeAll()
+        for compaction in waiting { try backend.compact(at: compaction.revision, dropping: compaction.dropped) }
+        return true
+    }
+
+    /// Whether a compaction's records are still to be deleted: waiting for reads in parts, or in the backend.
+    public var compactionPending: Bool { !deferredCompactions.isEmpty || backend.compactionPending }
 
     /// Calls `body` for each indexed key in `range`, in ascending key order, until it returns false.
     func visit(_ range: KeyRange, _ body: ([UInt8], KeyIndex) -> Bool) {
@@ -165,11 +218,6 @@ public final class KVStore {
         case .value:
             break
         }
-    }
-
-    private func sort(_ kvs: inout [KeyValue], _ options: RangeOptions) {
-        let descending = options.sortOrder == .descend
-        kvs.sort { descending ? KeyOrder.less($1.value, $0.value) : KeyOrder.less($0.value, $1.value) }
     }
 
     /// The key's version as of `revision` (nil when it did not exist then), with its value.

@@ -52,3 +52,26 @@ public struct RangeResult: Hashable, Sendable {
     /// Whether the limit cut off more matching kvs.
     public var more: Bool
 }
+
+/// The index half of a range read (``KVStore/plan(_:options:)``): the count, and the records that make the result,
+/// in its order; loading them (``KVStore/load(_:)``) and ``result(_:)`` finish the read.
+public struct RangePlan: Sendable {
+    /// Keys in the range at the read revision, before limit and filters.
+    public let count: Int64
+    /// Whether the limit cut off more matching kvs (for a sort by value: decided once the values are read).
+    let more: Bool
+    /// The records to load, in result order (for a sort by value: every match, in key order).
+    public let revisions: [Revision]
+    /// For a sort by value: the direction, and the limit to apply after sorting.
+    let valueOrder: (descending: Bool, limit: Int)?
+
+    /// The read's answer from the records loaded for ``revisions`` (in that order).
+    public func result(_ loaded: [KeyValue]) -> RangeResult {
+        guard let (descending, limit) = valueOrder else { return RangeResult(kvs: loaded, count: count, more: more) }
+        var kvs = loaded
+        kvs.sort { descending ? KeyOrder.less($1.value, $0.value) : KeyOrder.less($0.value, $1.value) }
+        let more = kvs.count > limit
+        if more { kvs.removeSubrange(limit...) }
+        return RangeResult(kvs: kvs, count: count, more: more)
+    }
+}
