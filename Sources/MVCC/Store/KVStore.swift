@@ -104,9 +104,10 @@ public final class KVStore {
 
     func plan(_ range: KeyRange, options: RangeOptions, latest: Int64) throws(MVCCError) -> RangePlan {
         let readRevision = try resolveReadRevision(options.revision, latest: latest)
-        var matches: [(key: [UInt8], visible: KeyIndex.Visible)] = []
-        visit(range) { key, keyIndex in
-            if let visible = keyIndex.visible(at: readRevision) { matches.append((key, visible)) }
+        // In key order; the keys themselves are not needed (the records carry them), so none is retained here.
+        var matches: [KeyIndex.Visible] = []
+        visit(range) { _, keyIndex in
+            if let visible = keyIndex.visible(at: readRevision) { matches.append(visible) }
             return true
         }
         let count = Int64(matches.count)
@@ -114,8 +115,8 @@ public final class KVStore {
 
         if options.hasFilters {
             matches.removeAll { match in
-                let mod = match.visible.modified.main
-                let create = match.visible.created
+                let mod = match.modified.main
+                let create = match.created
                 return (options.minModRevision > 0 && mod < options.minModRevision)
                     || (options.maxModRevision > 0 && mod > options.maxModRevision)
                     || (options.minCreateRevision > 0 && create < options.minCreateRevision)
@@ -133,13 +134,13 @@ public final class KVStore {
             if options.sortTarget == .value {
                 // Sorted once the values are read (``RangePlan/result(_:)``).
                 return RangePlan(
-                    count: count, more: false, revisions: matches.map(\.visible.modified),
+                    count: count, more: false, revisions: matches.map(\.modified),
                     valueOrder: (descending: options.sortOrder == .descend, limit: limit))
             }
             sortMatches(&matches, options)
         }
         return RangePlan(
-            count: count, more: matches.count > limit, revisions: matches.prefix(limit).map(\.visible.modified),
+            count: count, more: matches.count > limit, revisions: matches.prefix(limit).map(\.modified),
             valueOrder: nil)
     }
 
@@ -200,20 +201,20 @@ public final class KVStore {
         index.forEach(from: range.key, upTo: range.upperBound, body)
     }
 
-    private func sortMatches(_ matches: inout [(key: [UInt8], visible: KeyIndex.Visible)], _ options: RangeOptions) {
+    private func sortMatches(_ matches: inout [KeyIndex.Visible], _ options: RangeOptions) {
         let descending = options.sortOrder == .descend
         switch options.sortTarget {
         case .key:
             if descending { matches.reverse() }
         case .version:
-            matches.sort { descending ? $0.visible.version > $1.visible.version : $0.visible.version < $1.visible.version }
+            matches.sort { descending ? $0.version > $1.version : $0.version < $1.version }
         case .create:
-            matches.sort { descending ? $0.visible.created > $1.visible.created : $0.visible.created < $1.visible.created }
+            matches.sort { descending ? $0.created > $1.created : $0.created < $1.created }
         case .mod:
             matches.sort {
                 descending
-                    ? $0.visible.modified.main > $1.visible.modified.main
-                    : $0.visible.modified.main < $1.visible.modified.main
+                    ? $0.modified.main > $1.modified.main
+                    : $0.modified.main < $1.modified.main
             }
         case .value:
             break
