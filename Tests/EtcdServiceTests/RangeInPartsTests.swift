@@ -2,6 +2,8 @@ import Dispatch
 import EtcdProto
 @testable import EtcdService
 import Foundation
+import MVCC
+import NIOConcurrencyHelpers
 import Persistence
 import Testing
 
@@ -76,6 +78,43 @@ struct RangeInPartsTests {
             #expect(response.kvs.allSatisfy { $0.modRevision <= revision })
             if finished { #expect(overwritten == Self.keys, "after the writer, every key has its new value") }
         }
+    }
+
+    @Test("a physical compaction during a read in parts answers once the read ended and the dropped rows are gone")
+    func physicalCompactionWaitsForPinnedRead() throws {
+        let directory = NSTemporaryDirectory() + "vigil-range-parts-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let backend = try SQLiteBackend(directory: directory)
+        let store = try EtcdStore(identity: ClusterIdentity(clusterID: 1, memberID: 2), backend: backend)
+        writeAll(store, prefix: "a")
+        writeAll(store, prefix: "b")
+        let first = Revision(main: 2)  // key 0's first value, superseded by the second round
+        store.withLockedStore { $0.pinRead() }
+        let answered = NIOLockedValueBox(false)
+        let done = DispatchSemaphore(value: 0)
+        store.compact(CompactionRequest(revision: store.currentRevision, physical: true)) { result in
+            if case .failure(let error) = result { Issue.record("compaction failed: \(error)") }
+            answered.withLockedValue { $0 = true }
+            done.signal()
+        }
+        // Reads below the new point fail at once; the rows stay while the read is pinned.
+        var old = everything()
+        old.revision = 2
+        #expect(throws: EtcdError.compacted) { try store.range(old) }
+        #expect(done.wait(timeout: .now() + 0.3) == .timedOut, "no answer while the read is pinned")
+        #expect(try backend.record(at: first) != nil, "the pinned read may still need it")
+        try store.endPinnedRead()
+        #expect(done.wait(timeout: .now() + 60) == .success)
+        #expect(answered.withLockedValue { $0 })
+        #expect(try store.range(everything()).kvs.count == Self.keys)
+        store.close()
+        // The database itself: the superseded first round is gone, the second is there.
+        var kept = Set<Revision>()
+        _ = try SQLiteBackend(directory: directory).load { kept.insert($0.revision) }
+        #expect(!kept.contains(first), "deleted once the read ended")
+        // Every key's second value, and the first values of the last transaction's 125 keys: their second values
+        // are at the compaction revision itself, whose events keep their prev_kv.
+        #expect(kept.count == Self.keys + 125)
     }
 
     @Test("sorted by value with a limit, and with revision filters, over several parts: the answers of one read")

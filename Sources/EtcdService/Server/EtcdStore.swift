@@ -193,16 +193,21 @@ public final class EtcdStore: @unchecked Sendable {
             lock.unlock()
             start = end
         }
-        lock.lock()
         do {
-            // Compactions made meanwhile now hand their dropped records to the backend; its flushes delete them.
-            if try store.unpinRead() { committer?.signal() }
+            try endPinnedRead()
         } catch {
             failure = failure ?? error
         }
-        lock.unlock()
         if let failure { throw EtcdError(failure) }
         return applier.rangeResponse(plan.result(loaded), request: request, revision: revision)
+    }
+
+    /// Unpins a read (``KVStore/unpinRead()``); compactions made meanwhile then hand their dropped records to the
+    /// backend, and the committer thread's flushes delete them.
+    func endPinnedRead() throws(MVCCError) {
+        lock.lock()
+        defer { lock.unlock() }
+        if try store.unpinRead() { committer?.signal() }
     }
 
     /// etcd's NOSPACE: once the store holds more than the quota, the NOSPACE alarm is raised and writes that add
