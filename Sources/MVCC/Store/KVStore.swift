@@ -206,15 +206,15 @@ public final class KVStore {
         switch options.sortTarget {
         case .key:
             if descending { matches.reverse() }
+        // Go's sort, as etcd's: keys whose sort values tie come back in its order (descending is Go's
+        // `sort.Reverse`, the same sort with the comparison's operands swapped).
         case .version:
-            matches.sort { descending ? $0.version > $1.version : $0.version < $1.version }
+            GoSort.sort(&matches) { descending ? $1.version < $0.version : $0.version < $1.version }
         case .create:
-            matches.sort { descending ? $0.created > $1.created : $0.created < $1.created }
+            GoSort.sort(&matches) { descending ? $1.created < $0.created : $0.created < $1.created }
         case .mod:
-            matches.sort {
-                descending
-                    ? $0.modified.main > $1.modified.main
-                    : $0.modified.main < $1.modified.main
+            GoSort.sort(&matches) {
+                descending ? $1.modified.main < $0.modified.main : $0.modified.main < $1.modified.main
             }
         case .value:
             break

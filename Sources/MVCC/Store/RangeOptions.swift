@@ -69,7 +69,8 @@ public struct RangePlan: Sendable {
     public func result(_ loaded: [KeyValue]) -> RangeResult {
         guard let (descending, limit) = valueOrder else { return RangeResult(kvs: loaded, count: count, more: more) }
         var kvs = loaded
-        kvs.sort { descending ? KeyOrder.less($1.value, $0.value) : KeyOrder.less($0.value, $1.value) }
+        // Go's sort, as etcd's: equal values come back in its order.
+        GoSort.sort(&kvs) { descending ? KeyOrder.less($1.value, $0.value) : KeyOrder.less($0.value, $1.value) }
         let more = kvs.count > limit
         if more { kvs.removeSubrange(limit...) }
         return RangeResult(kvs: kvs, count: count, more: more)
