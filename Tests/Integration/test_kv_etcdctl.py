@@ -141,9 +141,9 @@ def large_reads(protos, address):
             dict(key=b"big/", range_end=b"big0", limit=1500),
             dict(key=b"big/", range_end=b"big0", sort_order=pb.RangeRequest.DESCEND, sort_target=pb.RangeRequest.VALUE,
                  limit=1200),
-            # (Not by MOD, CREATE or VERSION: keys written in one transaction tie there, and Go's sort leaves ties
-            # in an order of its own.)
             dict(key=b"big/", range_end=b"big0", sort_order=pb.RangeRequest.DESCEND, sort_target=pb.RangeRequest.KEY),
+            # Keys written in one transaction tie here: Go's sort order among them, as etcd's.
+            dict(key=b"big/", range_end=b"big0", sort_order=pb.RangeRequest.ASCEND, sort_target=pb.RangeRequest.MOD),
             dict(key=b"big/", range_end=b"big0", keys_only=True, min_mod_revision=int(middle) + 1),
             dict(key=b"big/", range_end=b"big0", count_only=True),
             dict(key=b"\0", range_end=b"\0", max_create_revision=int(middle)),
