@@ -16,12 +16,12 @@ struct RangeInPartsTests {
 
     private static func key(_ index: Int) -> [UInt8] { Array(String(format: "k%05d", index).utf8) }
 
-    /// A store on SQLite in a new directory.
-    private func sqliteStore() throws -> EtcdStore {
+    /// A store on SQLite in a new directory, the directory, and the backend.
+    private func sqliteStore() throws -> (store: EtcdStore, directory: String, backend: SQLiteBackend) {
         let directory = NSTemporaryDirectory() + "vigil-range-parts-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let backend = try SQLiteBackend(directory: directory)
-        return try EtcdStore(identity: ClusterIdentity(clusterID: 1, memberID: 2), backend: backend)
+        return (try EtcdStore(identity: ClusterIdentity(clusterID: 1, memberID: 2), backend: backend), directory, backend)
     }
 
     /// Puts every key to `prefix` + its index, 125 keys per transaction (etcd's limit is 128 operations) in key
@@ -49,7 +49,7 @@ struct RangeInPartsTests {
 
     @Test("a read of many keys while they are overwritten and compacted: one snapshot, nothing missing")
     func snapshotUnderWritesAndCompaction() throws {
-        let store = try sqliteStore()
+        let store = try sqliteStore().store
         defer { store.close() }
         writeAll(store, prefix: "a")
         let writer = DispatchSemaphore(value: 0)
@@ -82,10 +82,7 @@ struct RangeInPartsTests {
 
     @Test("a physical compaction during a read in parts answers once the read ended and the dropped rows are gone")
     func physicalCompactionWaitsForPinnedRead() throws {
-        let directory = NSTemporaryDirectory() + "vigil-range-parts-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let backend = try SQLiteBackend(directory: directory)
-        let store = try EtcdStore(identity: ClusterIdentity(clusterID: 1, memberID: 2), backend: backend)
+        let (store, directory, backend) = try sqliteStore()
         writeAll(store, prefix: "a")
         writeAll(store, prefix: "b")
         let first = Revision(main: 2)  // key 0's first value, superseded by the second round
@@ -119,7 +116,7 @@ struct RangeInPartsTests {
 
     @Test("sorted by value with a limit, and with revision filters, over several parts: the answers of one read")
     func sortAndFilterAcrossParts() throws {
-        let store = try sqliteStore()
+        let store = try sqliteStore().store
         defer { store.close() }
         writeAll(store, prefix: "a")
         var sorted = everything()

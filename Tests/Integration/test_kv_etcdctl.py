@@ -119,6 +119,21 @@ def test_etcdctl_script_matches_etcd(vigil, etcd):
         assert mine == reference, f"\nvigil: {mine}\netcd:  {reference}"
 
 
+def put_in_transactions(kv, pairs, per_transaction):
+    """Puts (key, value) pairs in transactions of `per_transaction` puts, in order."""
+    pb = kv.pb
+    for start in range(0, len(pairs), per_transaction):
+        ops = [pb.RequestOp(request_put=pb.PutRequest(key=key, value=value))
+               for key, value in pairs[start:start + per_transaction]]
+        assert kv.call("Txn", _request=pb.TxnRequest(success=ops))[0] == "ok"
+
+
+def assert_same_answers(ours, theirs):
+    assert len(ours) == len(theirs)
+    for index, (mine, reference) in enumerate(zip(ours, theirs)):
+        assert mine == reference, f"read {index} differs"
+
+
 def large_reads(protos, address):
     """2,500 keys written in transactions of 125, some overwritten and deleted, a compaction; then reads of more
     records than Vigil loads in one part (1,000), with every option that shapes them."""
@@ -126,10 +141,7 @@ def large_reads(protos, address):
     kv = KVClient(protos, address)
     pb = kv.pb
     try:
-        for start in range(0, 2500, 125):
-            ops = [pb.RequestOp(request_put=pb.PutRequest(key=b"big/%05d" % i, value=b"v%d" % (i * 7919 % 2500)))
-                   for i in range(start, start + 125)]
-            assert kv.call("Txn", _request=pb.TxnRequest(success=ops))[0] == "ok"
+        put_in_transactions(kv, [(b"big/%05d" % i, b"v%d" % (i * 7919 % 2500)) for i in range(2500)], 125)
         middle = kv.call("Range", key=b"big/00000")[1]["header"]["revision"]
         for i in range(0, 2500, 3):
             assert kv.call("Put", key=b"big/%05d" % i, value=b"w%d" % i)[0] == "ok"
@@ -156,9 +168,7 @@ def large_reads(protos, address):
 def test_large_reads_match_etcd(protos, vigil, etcd):
     """Reads of thousands of keys (Vigil loads them in parts, off the event loop) give etcd's answers."""
     ours = large_reads(protos, vigil.address)
-    theirs = large_reads(protos, etcd.address)
-    for index, (mine, reference) in enumerate(zip(ours, theirs)):
-        assert mine == reference, f"read {index} differs"
+    assert_same_answers(ours, large_reads(protos, etcd.address))
     assert len(ours[0][1]["kvs"]) == 2400 and ours[2][1]["more"] is True
 
 
@@ -170,14 +180,10 @@ def tied_sorts(protos, address):
     kv = KVClient(protos, address)
     pb = kv.pb
     try:
-        for start in range(0, 300, 100):
-            ops = [pb.RequestOp(request_put=pb.PutRequest(key=b"tie/%03d" % i, value=b"abc"[i % 3:i % 3 + 1]))
-                   for i in range(start, start + 100)]
-            assert kv.call("Txn", _request=pb.TxnRequest(success=ops))[0] == "ok"
+        put_in_transactions(kv, [(b"tie/%03d" % i, b"abc"[i % 3:i % 3 + 1]) for i in range(300)], 100)
         for i in range(0, 300, 7):
             assert kv.call("Put", key=b"tie/%03d" % i, value=b"b")[0] == "ok"
-        ops = [pb.RequestOp(request_put=pb.PutRequest(key=b"tie/%03d" % i, value=b"c")) for i in range(0, 300, 11)]
-        assert kv.call("Txn", _request=pb.TxnRequest(success=ops))[0] == "ok"
+        put_in_transactions(kv, [(b"tie/%03d" % i, b"c") for i in range(0, 300, 11)], 100)
         reads = []
         for target in (pb.RangeRequest.VALUE, pb.RangeRequest.VERSION, pb.RangeRequest.CREATE, pb.RangeRequest.MOD):
             for order in (pb.RangeRequest.ASCEND, pb.RangeRequest.DESCEND, pb.RangeRequest.NONE):
@@ -190,7 +196,4 @@ def tied_sorts(protos, address):
 
 
 def test_sorted_reads_with_ties_match_etcd(protos, vigil, etcd):
-    ours = tied_sorts(protos, vigil.address)
-    theirs = tied_sorts(protos, etcd.address)
-    for index, (mine, reference) in enumerate(zip(ours, theirs)):
-        assert mine == reference, f"read {index} differs"
+    assert_same_answers(tied_sorts(protos, vigil.address), tied_sorts(protos, etcd.address))

@@ -9,15 +9,8 @@ public enum KVService {
     /// "request is too large" (etcd measures its raft proposal; Vigil measures the request message).
     public static func register(into router: inout GRPCRouter, store: EtcdStore, maxRequestBytes: Int) {
         router.registerUnary(service: serviceName, method: "Range") { bytes, _, responder in
-            switch decodeRequest(bytes, as: RangeRequest.self) {
-            case .failure(let status):
-                responder.respond(.failure(status))
-            case .success(let request):
-                // A large read is answered from another thread: its answer is encoded there too.
-                store.range(request) { result in
-                    responder.respond(result.map { $0.protobufBytes() }.mapError(\.status))
-                }
-            }
+            // A large read is answered from another thread: its answer is encoded there too.
+            serveLater(bytes, as: RangeRequest.self, responder: responder) { store.range($0, reply: $1) }
         }
         router.registerUnary(service: serviceName, method: "Put") { bytes, _, responder in
             serveWrite(bytes, limit: maxRequestBytes, as: PutRequest.self, responder: responder) { store.put($0, reply: $1) }
@@ -70,6 +63,15 @@ func serveWrite<Request: ProtoDecodable, Response: ProtoEncodable>(
         responder.respond(.failure(EtcdError.requestTooLarge.status))
         return
     }
+    serveLater(bytes, as: type, responder: responder, body)
+}
+
+/// Decodes a request and hands it to `body` with a reply callback that may run later, on another thread; the
+/// callback encodes the response (on that thread) or maps the error to its gRPC status.
+func serveLater<Request: ProtoDecodable, Response: ProtoEncodable>(
+    _ bytes: [UInt8], as type: Request.Type, responder: UnaryResponder,
+    _ body: (Request, @escaping @Sendable (Result<Response, EtcdError>) -> Void) -> Void
+) {
     switch decodeRequest(bytes, as: type) {
     case .failure(let status):
         responder.respond(.failure(status))

@@ -9,6 +9,7 @@ enum GoSort {
         guard count > 1 else { return }
         withoutActuallyEscaping(less) { less in
             var data = Sorting(elements: elements, less: less)
+            // The sort's copy is then the only reference to the storage: its swaps do not copy the array.
             elements = []
             // Go's `bits.Len(uint(n))`.
             data.pdqsort(0, count, limit: Int.bitWidth - count.leadingZeroBitCount)
@@ -236,13 +237,11 @@ enum GoSort {
             return (a, b)
         }
 
+        /// Go's `median`: the index of the median of the three, counting the swaps its three `order2` make.
         func median(_ a: Int, _ b: Int, _ c: Int, _ swaps: inout Int) -> Int {
-            var (a, b, c) = (a, b, c)
-            (a, b) = order2(a, b, &swaps)
-            (b, c) = order2(b, c, &swaps)
-            (a, b) = order2(a, b, &swaps)
-            _ = (a, c)
-            return b
+            let (low, middle) = order2(a, b, &swaps)
+            let (lower, _) = order2(middle, c, &swaps)
+            return order2(low, lower, &swaps).1
         }
 
         mutating func reverseRange(_ a: Int, _ b: Int) {
