@@ -191,3 +191,14 @@ def go_env(tmp_path_factory):
     home = tmp_path_factory.mktemp("go")
     return dict(os.environ, GO111MODULE="off", GOPATH="/usr/share/gocode", GOFLAGS="",
                 GOCACHE=os.environ.get("GOCACHE", str(home / "cache")), HOME=os.environ.get("HOME", str(home)))
+
+
+@pytest.fixture(scope="session")
+def goclient(tmp_path_factory, go_env):
+    """The stock-clientv3 program in goclient/, built once per run."""
+    binary = tmp_path_factory.mktemp("goclient") / "goclient"
+    source = os.path.join(os.path.dirname(__file__), "goclient")
+    result = subprocess.run(["go", "build", "-o", str(binary), "."], cwd=source, env=go_env, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, f"building goclient failed:\n{result.stderr}"
+    return str(binary)

@@ -3,20 +3,7 @@ etcd: KV, Txn, Compact, Watch (created notify, prev_kv, progress request, replay
 from-key and a future start on one stream, watches ended by their context), Lease, Cluster and Maintenance calls,
 each step's answer compared (identity fields left out by the client program, goclient/)."""
 import json
-import os
 import subprocess
-
-import pytest
-
-
-@pytest.fixture(scope="session")
-def goclient(tmp_path_factory, go_env):
-    binary = tmp_path_factory.mktemp("goclient") / "goclient"
-    source = os.path.join(os.path.dirname(__file__), "goclient")
-    result = subprocess.run(["go", "build", "-o", str(binary), "."], cwd=source, env=go_env, capture_output=True,
-                            text=True, timeout=600)
-    assert result.returncode == 0, f"building goclient failed:\n{result.stderr}"
-    return str(binary)
 
 
 def run(goclient, address):

@@ -3,6 +3,9 @@
 // step, with identity fields (cluster and member IDs, raft term, lease IDs) left out, so that the integration suite
 // can compare a run against Vigil with a run against a real etcd.
 //
+// With -follow PREFIX it instead watches PREFIX from revision 1 with clientv3's defaults (which reconnect and resume
+// a broken watch by themselves) and prints one JSON line per event, until it sees the key PREFIX + "end".
+//
 // Builds offline: GO111MODULE=off GOPATH=/usr/share/gocode go build -o goclient .
 package main
 
@@ -18,7 +21,10 @@ import (
 	"go.etcd.io/etcd/mvcc/mvccpb"
 )
 
-var endpoint = flag.String("endpoint", "127.0.0.1:2379", "server address")
+var (
+	endpoint = flag.String("endpoint", "127.0.0.1:2379", "server address")
+	follow   = flag.String("follow", "", "watch this prefix from revision 1 and print its events (see above)")
+)
 
 // step prints one step's result as a JSON line.
 func step(name string, result interface{}) {
@@ -105,11 +111,36 @@ func receiveEvents(ch clientv3.WatchChan, n int, what string) []event {
 	return events
 }
 
+// followPrefix prints every event under prefix from revision 1 as {"type", "key", "mod_revision"}, one line each,
+// and returns once the key prefix+"end" has come. Errors in between (the server went away) are printed too: the
+// watch channel stays open while clientv3 reconnects, and closes only if the watch cannot go on.
+func followPrefix(cli *clientv3.Client, prefix string) {
+	for response := range cli.Watch(context.Background(), prefix, clientv3.WithPrefix(), clientv3.WithRev(1)) {
+		if err := response.Err(); err != nil {
+			step("watch error", err.Error())
+			continue
+		}
+		for _, e := range response.Events {
+			line, _ := json.Marshal(map[string]interface{}{"type": e.Type.String(), "key": string(e.Kv.Key),
+				"mod_revision": e.Kv.ModRevision})
+			fmt.Println(string(line))
+			if string(e.Kv.Key) == prefix+"end" {
+				return
+			}
+		}
+	}
+	fail("the watch channel closed before %qend arrived", prefix)
+}
+
 func main() {
 	flag.Parse()
 	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{*endpoint}, DialTimeout: 10 * time.Second})
 	check("connecting", err)
 	defer cli.Close()
+	if *follow != "" {
+		followPrefix(cli, *follow)
+		return
+	}
 	ctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(context.Background()), 2*time.Minute)
 	defer cancel()
 
