@@ -5,4 +5,6 @@ public enum VigilVersion {
     public static let vigil = "0.1.0"
     /// The etcd release whose v3 gRPC API Vigil serves.
     public static let etcdAPI = "3.5.13"
+    /// The cluster version such a release reports (`/version`'s `etcdcluster`): its major.minor.0.
+    public static let etcdCluster = "3.5.0"
 }

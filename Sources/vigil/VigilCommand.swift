@@ -141,6 +141,7 @@ struct VigilCommand: AsyncParsableCommand {
         let store = try openStore(logger: logger)
         // etcd's default quota is 2 GiB.
         store.quotaBytes = quotaBackendBytes == 0 ? 2 << 30 : quotaBackendBytes
+        configuration.plainHTTP = EtcdHTTPEndpoints(store: store)
         var router = GRPCRouter()
         HealthService.register(into: &router)
         KVService.register(into: &router, store: store, maxRequestBytes: maxRequestBytes)

@@ -135,7 +135,8 @@ def test_garbage_closes_only_that_connection(vigil):
     with grpc.insecure_channel(vigil.address) as channel:
         assert unary(channel, HEALTH)(b"", timeout=10) == SERVING
         bad = socket.create_connection(("127.0.0.1", vigil.port), timeout=10)
-        bad.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" + b"\x00" * 100)
+        # Neither the HTTP/2 preface nor an HTTP/1 request line (those get HTTP/1 answers: test_http_endpoints).
+        bad.sendall(b"\x16\x03\x01\x00\xa5" + b"\x00" * 100)
         received = b""
         while True:
             chunk = bad.recv(65536)

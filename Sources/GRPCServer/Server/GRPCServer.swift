@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
+import NIOHTTP1
 import NIOPosix
 
 /// A gRPC server over h2c (HTTP/2 with prior knowledge) on plain TCP: accepts connections on every listen address
@@ -65,7 +66,6 @@ public final class GRPCServer: Sendable {
     }
 
     private func makeBootstrap() -> ServerBootstrap {
-        let router = self.router
         let configuration = self.configuration
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -74,22 +74,44 @@ public final class GRPCServer: Sendable {
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
             .childChannelInitializer { [weak self] channel in
                 guard let self else { return channel.eventLoop.makeSucceededVoidFuture() }
-                let id = self.state.withLockedValue { state -> Int? in
-                    guard !state.shuttingDown else { return nil }
-                    defer { state.nextConnectionID += 1 }
-                    return state.nextConnectionID
-                }
-                guard let id else { return channel.close() }
-                let handler = GRPCConnectionHandler(
-                    router: router, configuration: configuration, eventLoop: channel.eventLoop,
-                    onClose: { [weak self] in self?.state.withLockedValue { _ = $0.connections.removeValue(forKey: id) } })
-                self.state.withLockedValue {
-                    $0.connections[id] = NIOLoopBound(handler, eventLoop: channel.eventLoop)
-                }
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(handler)
+                    guard let responder = configuration.plainHTTP else {
+                        try self.installGRPC(on: channel, position: .last)
+                        return
+                    }
+                    let sniffer = ProtocolSniffer(
+                        installHTTP2: { [weak self] context in
+                            guard let self else { throw ChannelError.ioOnClosedChannel }
+                            try self.installGRPC(on: context.channel, position: .after(context.handler))
+                        },
+                        installHTTP1: { context in
+                            let operations = context.pipeline.syncOperations
+                            try operations.configureHTTPServerPipeline(
+                                position: .after(context.handler), withErrorHandling: true)
+                            try operations.addHandler(PlainHTTPHandler(responder: responder))
+                        })
+                    try channel.pipeline.syncOperations.addHandler(sniffer)
                 }
             }
+    }
+
+    /// Adds a gRPC connection handler to `channel` and remembers the connection until it closes; closes the
+    /// channel instead once a shutdown began.
+    private func installGRPC(on channel: any Channel, position: ChannelPipeline.SynchronousOperations.Position) throws {
+        let id = state.withLockedValue { state -> Int? in
+            guard !state.shuttingDown else { return nil }
+            defer { state.nextConnectionID += 1 }
+            return state.nextConnectionID
+        }
+        guard let id else {
+            channel.close(promise: nil)
+            return
+        }
+        let handler = GRPCConnectionHandler(
+            router: router, configuration: configuration, eventLoop: channel.eventLoop,
+            onClose: { [weak self] in self?.state.withLockedValue { _ = $0.connections.removeValue(forKey: id) } })
+        state.withLockedValue { $0.connections[id] = NIOLoopBound(handler, eventLoop: channel.eventLoop) }
+        try channel.pipeline.syncOperations.addHandler(handler, position: position)
     }
 
     /// The number of open connections.

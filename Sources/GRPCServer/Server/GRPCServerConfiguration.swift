@@ -24,6 +24,10 @@ public struct GRPCServerConfiguration: Sendable {
     /// How long a graceful shutdown waits for in-flight calls before closing connections, in seconds.
     public var shutdownGracePeriodSeconds: Int64 = 10
 
+    /// Answers plain HTTP/1.x requests on the same port (etcd's `/health`, `/version`, `/metrics`); nil serves
+    /// HTTP/2 only. With one, each connection's first bytes decide its protocol (``ProtocolSniffer``).
+    public var plainHTTP: (any PlainHTTPResponder)?
+
     /// Where connections log. Library code never creates its own logger.
     public var logger: Logger
 

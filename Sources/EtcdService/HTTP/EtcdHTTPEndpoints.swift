@@ -1,0 +1,76 @@
+import EtcdProto
+public import GRPCServer
+import NIOConcurrencyHelpers
+
+/// What etcd serves over plain HTTP/1.1 on its client port, for `curl`, load balancers, Kubernetes probes and
+/// Prometheus: `/health`, `/version` and `/metrics`, answered as etcd 3.5 answers them (status codes, bodies,
+/// content types, `Method Not Allowed` and `404 page not found`). etcd's grpc-gateway (`/v3/...`) is not served.
+public final class EtcdHTTPEndpoints: PlainHTTPResponder {
+    private let store: EtcdStore
+    /// `/health` answers so far, true and false: etcd's `etcd_server_health_success` and `_failures`.
+    private let healthCounts = NIOLockedValueBox((success: 0, failure: 0))
+
+    public init(store: EtcdStore) {
+        self.store = store
+    }
+
+    public func respond(to request: PlainHTTPRequest) -> PlainHTTPResponse {
+        switch request.path {
+        case "/health": health(request)
+        case "/version": version(request)
+        case "/metrics": metrics()
+        default: .notFound
+        }
+    }
+
+    /// Go's answer to a method a handler does not take.
+    private static let methodNotAllowed = PlainHTTPResponse.error(405, "Method Not Allowed", headers: ["Allow": "GET"])
+
+    /// etcd's `/health`: `{"health":"true","reason":""}`, or 503 with `{"health":"false","reason":"ALARM NOSPACE"}`
+    /// while an alarm is raised (`?exclude=NOSPACE` leaves that alarm out). etcd then checks its raft leader and
+    /// makes a one-key read; a single Vigil member always leads, and the read here is taking the store's lock for
+    /// the current revision, which fails only by never answering — as etcd's would.
+    private func health(_ request: PlainHTTPRequest) -> PlainHTTPResponse {
+        guard request.method == "GET" else { return Self.methodNotAllowed }
+        let excluded = Set(request.values(of: "exclude"))
+        let raised = store.alarm(AlarmRequest(action: 0, memberID: 0, alarm: 0)).alarms
+        var reason = ""
+        if let alarm = raised.first(where: { !excluded.contains(Self.alarmName($0.alarm)) }) {
+            reason = "ALARM " + (alarm.alarm == 1 || alarm.alarm == 2 ? Self.alarmName(alarm.alarm) : "UNKNOWN")
+        } else {
+            _ = store.currentRevision
+        }
+        healthCounts.withLockedValue { counts in
+            if reason.isEmpty { counts.success += 1 } else { counts.failure += 1 }
+        }
+        let body = #"{"health":"\#(reason.isEmpty)","reason":"\#(reason)"}"#
+        guard reason.isEmpty else { return .error(503, body) }
+        return PlainHTTPResponse(status: 200, headers: ["Content-Type": "text/plain; charset=utf-8"],
+                                 body: Array(body.utf8))
+    }
+
+    /// `AlarmType`'s names, as `?exclude=` spells them.
+    private static func alarmName(_ alarm: Int32) -> String {
+        switch alarm {
+        case 0: "NONE"
+        case 1: "NOSPACE"
+        case 2: "CORRUPT"
+        default: "\(alarm)"
+        }
+    }
+
+    /// etcd's `/version`: the server's release and the cluster's version (its major.minor.0).
+    private func version(_ request: PlainHTTPRequest) -> PlainHTTPResponse {
+        guard request.method == "GET" else { return Self.methodNotAllowed }
+        let body = #"{"etcdserver":"\#(VigilVersion.etcdAPI)","etcdcluster":"\#(VigilVersion.etcdCluster)"}"#
+        return PlainHTTPResponse(status: 200, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
+    }
+
+    /// `/metrics` in Prometheus' text format, any method (as promhttp).
+    private func metrics() -> PlainHTTPResponse {
+        let counts = healthCounts.withLockedValue { $0 }
+        let text = EtcdMetrics(store: store, healthSuccesses: counts.success, healthFailures: counts.failure).text()
+        return PlainHTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+                                 body: Array(text.utf8))
+    }
+}

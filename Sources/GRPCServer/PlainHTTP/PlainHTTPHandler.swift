@@ -1,0 +1,61 @@
+import NIOCore
+import NIOHTTP1
+
+/// Serves one HTTP/1.x connection through a ``PlainHTTPResponder``: one response per request, in order (NIOHTTP1's
+/// pipeline handler holds pipelined requests back), `Date` and `Content-Length` added, `HEAD` answered without a
+/// body, the connection closed after a response when the request asked for that (`Connection: close`, HTTP/1.0).
+final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let responder: any PlainHTTPResponder
+    /// The request whose head arrived and whose end has not, with its version and whether it keeps the connection.
+    private var pending: (request: PlainHTTPRequest, version: HTTPVersion, keepAlive: Bool)?
+
+    init(responder: any PlainHTTPResponder) {
+        self.responder = responder
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            pending = (PlainHTTPRequest(method: head.method.rawValue, target: head.uri), head.version, head.isKeepAlive)
+        case .body:
+            break
+        case .end:
+            guard let (request, version, keepAlive) = pending else { return }
+            pending = nil
+            respond(to: request, version: version, keepAlive: keepAlive, context: context)
+        }
+    }
+
+    /// A request NIOHTTP1 could not parse: its error handler has answered 400 (when no response was under way); the
+    /// connection ends here.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    private func respond(
+        to request: PlainHTTPRequest, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext
+    ) {
+        let response = responder.respond(to: request)
+        var headers = HTTPHeaders()
+        for (name, value) in response.headers.sorted(by: { $0.key < $1.key }) { headers.add(name: name, value: value) }
+        headers.add(name: "Date", value: HTTPDate.format(secondsSince1970: HTTPDate.now()))
+        headers.add(name: "Content-Length", value: String(response.body.count))
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status),
+                                    headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if request.method != "HEAD" && !response.body.isEmpty {
+            var body = context.channel.allocator.buffer(capacity: response.body.count)
+            body.writeBytes(response.body)
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            written.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import EtcdProto
+@testable import EtcdService
+import GRPCServer
+import Testing
+
+@Suite("etcd's /health, /version and /metrics")
+struct EtcdHTTPEndpointsTests {
+    private func endpoints() throws -> (EtcdHTTPEndpoints, EtcdStore) {
+        let store = try EtcdStore(identity: ClusterIdentity(clusterID: 1, memberID: 0xabc))
+        return (EtcdHTTPEndpoints(store: store), store)
+    }
+
+    private func get(_ endpoints: EtcdHTTPEndpoints, _ target: String, method: String = "GET") -> PlainHTTPResponse {
+        endpoints.respond(to: PlainHTTPRequest(method: method, target: target))
+    }
+
+    @Test("/health is true until an alarm is raised, then 503 with the alarm as reason unless excluded")
+    func health() throws {
+        let (endpoints, store) = try endpoints()
+        let healthy = get(endpoints, "/health")
+        #expect(healthy.status == 200)
+        #expect(String(decoding: healthy.body, as: UTF8.self) == #"{"health":"true","reason":""}"#)
+        _ = store.alarm(AlarmRequest(action: 1, memberID: 0xabc, alarm: AlarmMember.noSpace))
+        let unhealthy = get(endpoints, "/health")
+        #expect(unhealthy.status == 503)
+        #expect(String(decoding: unhealthy.body, as: UTF8.self) == #"{"health":"false","reason":"ALARM NOSPACE"}"# + "\n")
+        #expect(get(endpoints, "/health?exclude=NOSPACE").status == 200)
+        #expect(get(endpoints, "/health?exclude=CORRUPT").status == 503)
+        let metrics = String(decoding: get(endpoints, "/metrics").body, as: UTF8.self)
+        #expect(metrics.contains("etcd_server_health_success 2\n"))
+        #expect(metrics.contains("etcd_server_health_failures 2\n"))
+    }
+
+    @Test("/health and /version take GET only; other paths are not found")
+    func methodsAndPaths() throws {
+        let (endpoints, _) = try endpoints()
+        for path in ["/health", "/version"] {
+            let refused = get(endpoints, path, method: "POST")
+            #expect(refused.status == 405)
+            #expect(refused.headers["Allow"] == "GET")
+            #expect(refused.body == Array("Method Not Allowed\n".utf8))
+        }
+        #expect(get(endpoints, "/").status == 404)
+        #expect(get(endpoints, "/v3/kv/range", method: "POST").status == 404)
+    }
+
+    @Test("/version names the etcd release Vigil implements, as JSON")
+    func version() throws {
+        let (endpoints, _) = try endpoints()
+        let response = get(endpoints, "/version")
+        #expect(response.headers["Content-Type"] == "application/json")
+        #expect(String(decoding: response.body, as: UTF8.self)
+            == #"{"etcdserver":"\#(VigilVersion.etcdAPI)","etcdcluster":"\#(VigilVersion.etcdCluster)"}"#)
+    }
+
+    @Test("/metrics reports the store's revision, sizes and watchers in Prometheus' text format")
+    func metrics() throws {
+        let (endpoints, store) = try endpoints()
+        for i in 0..<3 { store.put(PutRequest(key: Array("k\(i)".utf8), value: [1])) { _ in } }  // in memory: at once
+        let response = get(endpoints, "/metrics")
+        #expect(response.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8")
+        let lines = String(decoding: response.body, as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(lines.contains("etcd_debugging_mvcc_current_revision 4"))
+        #expect(lines.contains("etcd_debugging_mvcc_compact_revision 0"))
+        #expect(lines.contains(#"etcd_server_id{server_id="abc"} 1"#))
+        #expect(lines.contains("etcd_server_has_leader 1"))
+        #expect(lines.contains("# TYPE etcd_debugging_mvcc_watcher_total gauge"))
+        // Every sample follows its family's HELP and TYPE lines.
+        var family = ""
+        for line in lines {
+            if line.hasPrefix("# HELP ") {
+                family = String(line.dropFirst(7).prefix { $0 != " " })
+            } else if !line.hasPrefix("#") {
+                #expect(line.hasPrefix(family), "\(line) outside its family \(family)")
+            }
+        }
+    }
+}
