@@ -61,7 +61,7 @@ struct EtcdHTTPEndpointsTests {
         #expect(response.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8")
         let lines = String(decoding: response.body, as: UTF8.self).split(separator: "\n").map(String.init)
         #expect(lines.contains("etcd_debugging_mvcc_current_revision 4"))
-        #expect(lines.contains("etcd_debugging_mvcc_compact_revision 0"))
+        #expect(lines.contains("etcd_debugging_mvcc_compact_revision -1"))
         #expect(lines.contains(#"etcd_server_id{server_id="abc"} 1"#))
         #expect(lines.contains("etcd_server_has_leader 1"))
         #expect(lines.contains("# TYPE etcd_debugging_mvcc_watcher_total gauge"))
@@ -74,5 +74,17 @@ struct EtcdHTTPEndpointsTests {
                 #expect(line.hasPrefix(family), "\(line) outside its family \(family)")
             }
         }
+    }
+
+    @Test("sample values are written as Go's Prometheus client writes them")
+    func numbers() {
+        #expect(EtcdMetrics.number(0) == "0")
+        #expect(EtcdMetrics.number(-1) == "-1")
+        #expect(EtcdMetrics.number(999_999) == "999999")
+        #expect(EtcdMetrics.number(1_000_000) == "1e+06")
+        #expect(EtcdMetrics.number(2_147_483_648) == "2.147483648e+09")
+        #expect(EtcdMetrics.number(8_589_934_592) == "8.589934592e+09")
+        #expect(EtcdMetrics.number(1_200_000_000_000) == "1.2e+12")
+        #expect(EtcdMetrics.number(-3_500_000) == "-3.5e+06")
     }
 }

@@ -14,13 +14,13 @@ struct EtcdMetrics {
 
     init(store: EtcdStore, healthSuccesses: Int, healthFailures: Int) {
         let status = store.status()
-        let compactRevision = max(0, store.withLockedStore { $0.compactRevision })
+        let compactRevision = store.withLockedStore { $0.compactRevision }  // -1 before any compaction, as etcd
         let hub = store.watchHub!
         func gauge(_ name: String, _ help: String, _ value: some BinaryInteger, labels: String = "") -> Family {
-            Family(name: name, help: help, type: "gauge", samples: [(labels, "\(value)")])
+            Family(name: name, help: help, type: "gauge", samples: [(labels, Self.number(Int64(value)))])
         }
         func counter(_ name: String, _ help: String, _ value: some BinaryInteger) -> Family {
-            Family(name: name, help: help, type: "counter", samples: [("", "\(value)")])
+            Family(name: name, help: help, type: "counter", samples: [("", Self.number(Int64(value)))])
         }
         let cluster = VigilVersion.etcdCluster.split(separator: ".").prefix(2).joined(separator: ".")
         families = [
@@ -45,6 +45,19 @@ struct EtcdMetrics {
             gauge("etcd_server_version", "Which version is running. 1 for 'server_version' label with current version.",
                   1, labels: #"server_version="\#(VigilVersion.etcdAPI)""#),
         ]
+    }
+
+    /// A sample value as Prometheus' Go client writes it (Go's shortest `%g`): integers below 10^6 plainly, larger
+    /// ones in exponent form with the trailing zeros dropped (2147483648 → `2.147483648e+09`, 10^6 → `1e+06`).
+    static func number(_ value: Int64) -> String {
+        let digits = String(value.magnitude)
+        let exponent = digits.count - 1
+        guard exponent >= 6 else { return String(value) }
+        var mantissa = digits.dropFirst()
+        while mantissa.last == "0" { mantissa = mantissa.dropLast() }
+        let sign = value < 0 ? "-" : ""
+        return sign + String(digits.first!) + (mantissa.isEmpty ? "" : "." + mantissa) + "e+"
+            + (exponent < 10 ? "0\(exponent)" : "\(exponent)")
     }
 
     /// The exposition: per family `# HELP`, `# TYPE`, then its samples.

@@ -1,0 +1,144 @@
+"""Plain HTTP/1.1 on the client port, next to gRPC, as etcd serves it: `/health`, `/version`, `/metrics`, and Go's
+answers to other paths and methods. Compared with a real etcd where the two releases agree (etcd here is 3.4.23;
+Vigil reports 3.5.13, whose /health adds a "reason")."""
+import http.client
+import json
+import os
+import socket
+import subprocess
+
+import grpc
+
+from conftest import wait_until
+
+ENV = dict(os.environ, ETCDCTL_API="3")
+
+
+def request(address, path, method="GET"):
+    """One request on a fresh connection: (status, headers, body)."""
+    host, port = address.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request(method, path)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def metrics(address):
+    """/metrics as {family: (type, {sample line name+labels: value})}."""
+    status, headers, body = request(address, "/metrics")
+    assert status == 200 and headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    families = {}
+    for line in body.decode().splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            families[name] = (kind, {})
+        elif line and not line.startswith("#"):
+            sample, value = line.rsplit(" ", 1)
+            name = sample.split("{")[0]
+            family = next(f for f in (name, name.rsplit("_", 1)[0]) if f in families)
+            families[family][1][sample] = value
+    return families
+
+
+def etcdctl(address, *args):
+    result = subprocess.run(["etcdctl", f"--endpoints={address}", *args], capture_output=True, text=True, env=ENV,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_health_version_and_errors_match_etcd(vigil, etcd):
+    for server in (vigil, etcd):
+        status, headers, body = request(server.address, "/health")
+        assert status == 200 and headers["Content-Type"] == "text/plain; charset=utf-8"
+        assert json.loads(body)["health"] == "true"
+        status, headers, body = request(server.address, "/version")
+        assert status == 200 and headers["Content-Type"] == "application/json"
+        assert set(json.loads(body)) == {"etcdserver", "etcdcluster"}
+    assert json.loads(request(vigil.address, "/health")[2]) == {"health": "true", "reason": ""}
+    for path, method in (("/health", "POST"), ("/version", "DELETE"), ("/nothing", "GET"), ("/", "GET")):
+        ours, theirs = request(vigil.address, path, method), request(etcd.address, path, method)
+        assert ours[0] == theirs[0], f"{method} {path}"
+        assert ours[2] == theirs[2], f"{method} {path}"
+        assert ours[1].get("Allow") == theirs[1].get("Allow")
+        assert ours[1]["Content-Type"] == theirs[1]["Content-Type"]
+
+
+def test_metrics_are_etcds_families_with_etcds_values(vigil, etcd):
+    for server in (vigil, etcd):
+        for i in range(3):
+            etcdctl(server.address, "put", f"k{i}", "v")
+    ours, theirs = metrics(vigil.address), metrics(etcd.address)
+    assert "etcd_debugging_mvcc_current_revision" in ours and len(ours) >= 10
+    for family, (kind, _) in ours.items():
+        assert family in theirs, f"{family} is no etcd metric"
+        assert theirs[family][0] == kind, f"{family}: {kind}, etcd's is {theirs[family][0]}"
+    for family in ("etcd_debugging_mvcc_current_revision", "etcd_debugging_mvcc_compact_revision",
+                   "etcd_server_has_leader", "etcd_server_is_leader", "etcd_server_is_learner",
+                   "etcd_server_quota_backend_bytes"):
+        assert ours[family][1] == theirs[family][1], family
+    # The watch gauges follow a watch's life on both.
+    watches = [subprocess.Popen(["etcdctl", f"--endpoints={server.address}", "watch", "k0"], env=ENV,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for server in (vigil, etcd)]
+    try:
+        for server in (vigil, etcd):
+            wait_until(lambda: metrics(server.address)["etcd_debugging_mvcc_watcher_total"][1]
+                       == {"etcd_debugging_mvcc_watcher_total": "1"}, what="the watcher to count")
+    finally:
+        for watch in watches:
+            watch.kill()
+            watch.wait()
+    for server in (vigil, etcd):
+        wait_until(lambda: metrics(server.address)["etcd_debugging_mvcc_watcher_total"][1]
+                   == {"etcd_debugging_mvcc_watcher_total": "0"}, what="the watcher to go")
+
+
+def test_an_alarm_makes_health_false(vigil, etcd, protos):
+    pb = protos.rpc_pb2
+    for server in (vigil, etcd):
+        with grpc.insecure_channel(server.address) as channel:
+            maintenance = protos.rpc_pb2_grpc.MaintenanceStub(channel)
+            member = maintenance.Status(pb.StatusRequest(), timeout=10).header.member_id
+            maintenance.Alarm(pb.AlarmRequest(action=pb.AlarmRequest.ACTIVATE, memberID=member,
+                                              alarm=pb.NOSPACE), timeout=10)
+        status, _, body = request(server.address, "/health")
+        assert status == 503 and json.loads(body)["health"] == "false"
+    assert json.loads(request(vigil.address, "/health")[2]) == {"health": "false", "reason": "ALARM NOSPACE"}
+    assert request(vigil.address, "/health?exclude=NOSPACE")[0] == 200
+    assert metrics(vigil.address)["etcd_server_health_failures"][1] == {"etcd_server_health_failures": "2"}
+
+
+def test_http_and_grpc_share_the_port(vigil):
+    host, port = vigil.address.split(":")
+    # Keep-alive: several requests on one connection, each answered in turn.
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    for path in ("/health", "/version", "/health"):
+        connection.request("GET", path)
+        response = connection.getresponse()
+        assert response.status == 200 and response.read()
+    # gRPC on the same port meanwhile.
+    assert etcdctl(vigil.address, "put", "shared", "port").strip() == "OK"
+    connection.request("HEAD", "/metrics")
+    response = connection.getresponse()
+    assert response.status == 200 and int(response.getheader("Content-Length")) > 0 and response.read() == b""
+    connection.close()
+    # A request the parser cannot take ends that connection with 400, and only that one.
+    bad = socket.create_connection((host, int(port)), timeout=10)
+    bad.sendall(b"GET /version HTTP/1.1\r\nHost: x\r\n\r\n" + b"\x00" * 100)
+    received = b""
+    while chunk := bad.recv(65536):
+        received += chunk
+    bad.close()
+    assert received.startswith(b"HTTP/1.1 200 OK") and b"HTTP/1.1 400 Bad Request" in received
+    assert etcdctl(vigil.address, "get", "shared", "--print-value-only").strip() == "port"
+    # HTTP/1.0 (no keep-alive): answered, then closed.
+    old = socket.create_connection((host, int(port)), timeout=10)
+    old.sendall(b"GET /health HTTP/1.0\r\n\r\n")
+    received = b""
+    while chunk := old.recv(65536):
+        received += chunk
+    old.close()
+    assert received.startswith(b"HTTP/1.0 200 OK") and received.endswith(b'{"health":"true","reason":""}')
