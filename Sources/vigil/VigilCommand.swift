@@ -43,6 +43,8 @@ struct VigilCommand: AsyncParsableCommand {
         help: "Peer URLs to report in MemberList (Vigil has no peers; clients only display them).")
     var initialAdvertisePeerURLs = "http://localhost:2380"
 
+    @OptionGroup var cluster: SingleMemberFlags
+
     @Option(
         name: .customLong("max-request-bytes"),
         help: "Maximum client request size in bytes the server will accept (gRPC receive limit is this + 512 KiB).")
@@ -91,6 +93,7 @@ struct VigilCommand: AsyncParsableCommand {
             throw ValidationError("--log-level must be one of debug, info, warn, error, panic, fatal (got \"\(logLevel)\")")
         }
         _ = try listenAddresses()
+        try cluster.validate(name: name)
     }
 
     /// The auto-compaction settings, or nil when it is off.
@@ -177,6 +180,11 @@ struct VigilCommand: AsyncParsableCommand {
                 "data-dir": "\(dataDir)", "version": "\(VigilVersion.vigil)",
             ])
 
+        let metricsServer = try await startMetricsListener(group: group, store: store, logger: logger)
+        if !cluster.listenPeerURLs.isEmpty {
+            logger.info("not listening on --listen-peer-urls: vigil runs a single member and has no peers")
+        }
+
         let allocatorHousekeeping = AllocatorHousekeeping.start(on: group)
         // etcd looks for expired leases every 500 ms.
         let leaseTimer = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(500), delay: .milliseconds(500)) {
@@ -192,6 +200,7 @@ struct VigilCommand: AsyncParsableCommand {
         leaseTimer.cancel()
         for task in allocatorHousekeeping { task.cancel() }
         logger.info("received signal; shutting down gracefully", metadata: ["signal": "\(signal)"])
+        await metricsServer?.shutDown()
         await server.shutDownGracefully()
         store.close()
         try await group.shutdownGracefully()
@@ -200,6 +209,22 @@ struct VigilCommand: AsyncParsableCommand {
 }
 
 extension VigilCommand {
+    /// Serves `/metrics` and `/health` on `--listen-metrics-urls`, if any.
+    func startMetricsListener(group: any EventLoopGroup, store: EtcdStore, logger: Logger) async throws
+        -> PlainHTTPServer?
+    {
+        let addresses = try cluster.metricsAddresses()
+        guard !addresses.isEmpty else { return nil }
+        let server = PlainHTTPServer(group: group, responder: EtcdHTTPEndpoints(store: store, servesVersion: false))
+        do {
+            let bound = try await server.start(listening: addresses)
+            logger.info("serving /metrics and /health", metadata: ["addresses": "\(bound.map { "\($0)" }.joined(separator: ","))"])
+        } catch {
+            throw BindFailure(addresses: addresses, error: error)
+        }
+        return server
+    }
+
     /// Opens the data directory (locked against a second vigil) and the store on it.
     func openStore(logger: Logger) throws -> EtcdStore {
         switch backend {

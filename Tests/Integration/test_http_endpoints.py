@@ -9,7 +9,7 @@ import subprocess
 
 import grpc
 
-from conftest import wait_until
+from conftest import VigilProcess, free_port, wait_until, VIGIL_BIN
 
 ENV = dict(os.environ, ETCDCTL_API="3")
 
@@ -142,3 +142,32 @@ def test_http_and_grpc_share_the_port(vigil):
         received += chunk
     old.close()
     assert received.startswith(b"HTTP/1.0 200 OK") and received.endswith(b'{"health":"true","reason":""}')
+
+
+def test_a_single_member_etcd_command_line_starts_vigil_with_a_metrics_listener(tmp_path):
+    metrics_port, peer_port = free_port(), free_port()
+    server = VigilProcess(extra_args=[
+        "--name", "n1", "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer_port}",
+        "--listen-peer-urls", f"http://127.0.0.1:{peer_port}", "--initial-cluster", f"n1=http://127.0.0.1:{peer_port}",
+        "--initial-cluster-state", "new", "--initial-cluster-token", "t", "--snapshot-count", "10000",
+        "--heartbeat-interval", "100", "--election-timeout", "1000",
+        "--listen-metrics-urls", f"http://127.0.0.1:{metrics_port}"])
+    try:
+        metrics_address = f"127.0.0.1:{metrics_port}"
+        # As etcd's metrics listener: /metrics and /health, no /version.
+        assert request(metrics_address, "/health")[0] == 200
+        assert request(metrics_address, "/version")[0] == 404
+        assert "etcd_server_has_leader" in metrics(metrics_address)
+        members = etcdctl(server.address, "member", "list")
+        assert f", n1, http://127.0.0.1:{peer_port}, " in members
+    finally:
+        server.terminate()
+    for args, message in (
+            (["--name", "n1", "--initial-cluster", "n1=http://a:1,n2=http://b:2"],
+             'vigil runs a single member: --initial-cluster also names "n2"'),
+            (["--name", "n3", "--initial-cluster", "n1=http://a:1"],
+             'couldn\'t find local name "n3" in the initial cluster configuration'),
+            (["--initial-cluster-state", "old"], "--initial-cluster-state must be 'new' or 'existing'")):
+        result = subprocess.run([VIGIL_BIN, "--data-dir", str(tmp_path / "d"), *args], capture_output=True, text=True,
+                                timeout=30)
+        assert result.returncode != 0 and message in result.stderr, result.stderr

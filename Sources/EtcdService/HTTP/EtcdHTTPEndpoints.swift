@@ -7,17 +7,20 @@ import NIOConcurrencyHelpers
 /// content types, `Method Not Allowed` and `404 page not found`). etcd's grpc-gateway (`/v3/...`) is not served.
 public final class EtcdHTTPEndpoints: PlainHTTPResponder {
     private let store: EtcdStore
+    /// Whether `/version` is served: on the client port, not on a `--listen-metrics-urls` listener (as etcd).
+    private let servesVersion: Bool
     /// `/health` answers so far, true and false: etcd's `etcd_server_health_success` and `_failures`.
     private let healthCounts = NIOLockedValueBox((success: 0, failure: 0))
 
-    public init(store: EtcdStore) {
+    public init(store: EtcdStore, servesVersion: Bool = true) {
         self.store = store
+        self.servesVersion = servesVersion
     }
 
     public func respond(to request: PlainHTTPRequest) -> PlainHTTPResponse {
         switch request.path {
         case "/health": health(request)
-        case "/version": version(request)
+        case "/version" where servesVersion: version(request)
         case "/metrics": metrics()
         default: .notFound
         }

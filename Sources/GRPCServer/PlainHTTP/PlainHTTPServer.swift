@@ -1,0 +1,52 @@
+import NIOConcurrencyHelpers
+public import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A listener that speaks plain HTTP/1.1 only, through a ``PlainHTTPResponder``: etcd's `--listen-metrics-urls`,
+/// where `/metrics` and `/health` are served apart from client traffic.
+public final class PlainHTTPServer: Sendable {
+    private let group: any EventLoopGroup
+    private let responder: any PlainHTTPResponder
+    /// The bound listeners, closed by ``shutDown()``.
+    private let listeners = NIOLockedValueBox<[any Channel]>([])
+
+    public init(group: any EventLoopGroup, responder: any PlainHTTPResponder) {
+        self.group = group
+        self.responder = responder
+    }
+
+    /// Binds every address and starts accepting.
+    ///
+    /// - Returns: the addresses actually bound.
+    /// - Throws: the bind error of the first address that failed; nothing stays bound then.
+    public func start(listening addresses: [GRPCServer.ListenAddress]) async throws -> [SocketAddress] {
+        let responder = self.responder
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let operations = channel.pipeline.syncOperations
+                    try operations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try operations.addHandler(PlainHTTPHandler(responder: responder))
+                }
+            }
+        var bound: [any Channel] = []
+        do {
+            for address in addresses {
+                bound.append(try await bootstrap.bind(host: address.host, port: address.port).get())
+            }
+        } catch {
+            for channel in bound { try? await channel.close() }
+            throw error
+        }
+        listeners.withLockedValue { $0.append(contentsOf: bound) }
+        return bound.compactMap { $0.localAddress }
+    }
+
+    /// Stops accepting; open connections end with the event loop group.
+    public func shutDown() async {
+        for channel in listeners.withLockedValue({ $0 }) { try? await channel.close() }
+    }
+}
