@@ -76,15 +76,31 @@ struct EtcdHTTPEndpointsTests {
         }
     }
 
-    @Test("sample values are written as Go's Prometheus client writes them")
+    @Test("sample values are written as Go's Prometheus client writes them (strconv 'g', shortest)")
     func numbers() {
-        #expect(EtcdMetrics.number(0) == "0")
-        #expect(EtcdMetrics.number(-1) == "-1")
-        #expect(EtcdMetrics.number(999_999) == "999999")
-        #expect(EtcdMetrics.number(1_000_000) == "1e+06")
-        #expect(EtcdMetrics.number(2_147_483_648) == "2.147483648e+09")
-        #expect(EtcdMetrics.number(8_589_934_592) == "8.589934592e+09")
-        #expect(EtcdMetrics.number(1_200_000_000_000) == "1.2e+12")
-        #expect(EtcdMetrics.number(-3_500_000) == "-3.5e+06")
+        let expected: [(Double, String)] = [
+            (0, "0"), (-1, "-1"), (999_999, "999999"), (1_000_000, "1e+06"), (2_147_483_648, "2.147483648e+09"),
+            (8_589_934_592, "8.589934592e+09"), (1_200_000_000_000, "1.2e+12"), (-3_500_000, "-3.5e+06"),
+            (0.04, "0.04"), (0.0001, "0.0001"), (0.00001, "1e-05"), (123.5, "123.5"), (24_707_072, "2.4707072e+07"),
+            (1_796_680_102.44, "1.79668010244e+09"), (0x1p64, "1.8446744073709552e+19"), (1.5e300, "1.5e+300"),
+        ]
+        for (value, text) in expected {
+            #expect(EtcdMetrics.number(value) == text, "\(value)")
+        }
+    }
+
+    @Test("the process's own figures come from /proc")
+    func processFigures() throws {
+        let own = ProcessMetrics.current()
+        #expect((own.residentBytes ?? 0) > 1 << 20)
+        #expect((own.openFDs ?? 0) >= 3)
+        #expect((own.maxFDs ?? 0) >= own.openFDs ?? 0)
+        #expect((own.startTimeSeconds ?? 0) > 1.6e9)
+        #expect(ProcessMetrics.statFields("42 (a (b) c) S 1 2")?.first == "S", "a command name with parentheses")
+        let limits = "Limit                     Soft Limit           Hard Limit           Units\n"
+            + "Max open files            1024                 4096                 files\n"
+            + "Max address space         unlimited            unlimited            bytes\n"
+        #expect(ProcessMetrics.softLimit(named: "Max open files", in: limits) == "1024")
+        #expect(ProcessMetrics.softLimit(named: "Max address space", in: limits) == "unlimited")
     }
 }

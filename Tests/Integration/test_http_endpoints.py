@@ -171,3 +171,16 @@ def test_a_single_member_etcd_command_line_starts_vigil_with_a_metrics_listener(
         result = subprocess.run([VIGIL_BIN, "--data-dir", str(tmp_path / "d"), *args], capture_output=True, text=True,
                                 timeout=30)
         assert result.returncode != 0 and message in result.stderr, result.stderr
+
+
+def test_etcdctl_check_datascale_reads_the_memory_metric(vigil):
+    """`etcdctl check datascale` puts 10,000 keys of 1 kB from 50 clients and reads process_resident_memory_bytes
+    from /metrics before and after."""
+    result = subprocess.run(["etcdctl", f"--endpoints=http://{vigil.address}", "check", "datascale", "--load=s"],
+                            capture_output=True, text=True, env=ENV, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS: Approximate system memory used" in result.stdout, result.stdout
+    families = metrics(vigil.address)
+    for name in ("process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds",
+                 "process_start_time_seconds"):
+        assert float(families[name][1][name]) > 0, name

@@ -17,11 +17,16 @@ struct EtcdMetrics {
         let compactRevision = store.withLockedStore { $0.compactRevision }  // -1 before any compaction, as etcd
         let hub = store.watchHub!
         func gauge(_ name: String, _ help: String, _ value: some BinaryInteger, labels: String = "") -> Family {
-            Family(name: name, help: help, type: "gauge", samples: [(labels, Self.number(Int64(value)))])
+            Family(name: name, help: help, type: "gauge", samples: [(labels, Self.number(Double(value)))])
         }
         func counter(_ name: String, _ help: String, _ value: some BinaryInteger) -> Family {
-            Family(name: name, help: help, type: "counter", samples: [("", Self.number(Int64(value)))])
+            Family(name: name, help: help, type: "counter", samples: [("", Self.number(Double(value)))])
         }
+        /// A family of the process's own, when `/proc` gave its value.
+        func process(_ name: String, _ help: String, _ type: String, _ value: Double?) -> Family? {
+            value.map { Family(name: name, help: help, type: type, samples: [("", Self.number($0))]) }
+        }
+        let own = ProcessMetrics.current()
         let cluster = VigilVersion.etcdCluster.split(separator: ".").prefix(2).joined(separator: ".")
         families = [
             gauge("etcd_cluster_version", "Which version is running. 1 for 'cluster_version' label with current cluster version",
@@ -44,20 +49,54 @@ struct EtcdMetrics {
             gauge("etcd_server_quota_backend_bytes", "Current backend storage quota size in bytes.", status.dbSizeQuota),
             gauge("etcd_server_version", "Which version is running. 1 for 'server_version' label with current version.",
                   1, labels: #"server_version="\#(VigilVersion.etcdAPI)""#),
-        ]
+        ] + [
+            process("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter",
+                    own.cpuSeconds),
+            process("process_max_fds", "Maximum number of open file descriptors.", "gauge", own.maxFDs.map(Double.init)),
+            process("process_open_fds", "Number of open file descriptors.", "gauge", own.openFDs.map(Double.init)),
+            process("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge",
+                    own.residentBytes.map(Double.init)),
+            process("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", "gauge",
+                    own.startTimeSeconds),
+            process("process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge",
+                    own.virtualBytes.map(Double.init)),
+            process("process_virtual_memory_max_bytes", "Maximum amount of virtual memory available in bytes.",
+                    "gauge", own.maxVirtualBytes),
+        ].compactMap { $0 }
     }
 
-    /// A sample value as Prometheus' Go client writes it (Go's shortest `%g`): integers below 10^6 plainly, larger
-    /// ones in exponent form with the trailing zeros dropped (2147483648 → `2.147483648e+09`, 10^6 → `1e+06`).
-    static func number(_ value: Int64) -> String {
-        let digits = String(value.magnitude)
-        let exponent = digits.count - 1
-        guard exponent >= 6 else { return String(value) }
-        var mantissa = digits.dropFirst()
-        while mantissa.last == "0" { mantissa = mantissa.dropLast() }
+    /// A sample value as Prometheus' Go client writes it — Go's `strconv.FormatFloat(v, 'g', -1, 64)`: the
+    /// shortest digits that read back as `v`, in exponent form when the exponent is below -4 or at least 6
+    /// (2147483648 → `2.147483648e+09`, 0.04 → `0.04`, 10^6 → `1e+06`).
+    static func number(_ value: Double) -> String {
+        guard value.isFinite else { return value.isNaN ? "NaN" : (value < 0 ? "-Inf" : "+Inf") }
+        if value == 0 { return value.sign == .minus ? "-0" : "0" }
+        // Swift's description also holds the shortest round-trip digits; take them and the decimal exponent.
+        var text = "\(value.magnitude)"
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            exponent = Int(text[text.index(after: e)...]) ?? 0
+            text = String(text[..<e])
+        }
+        let point = text.firstIndex(of: ".") ?? text.endIndex
+        var digits = text.filter { $0 != "." }
+        var decimalPoint = text.distance(from: text.startIndex, to: point) + exponent  // digits before the point
+        while digits.first == "0" && digits.count > 1 {
+            digits.removeFirst()
+            decimalPoint -= 1
+        }
+        while digits.last == "0" && digits.count > 1 { digits.removeLast() }
         let sign = value < 0 ? "-" : ""
-        return sign + String(digits.first!) + (mantissa.isEmpty ? "" : "." + mantissa) + "e+"
-            + (exponent < 10 ? "0\(exponent)" : "\(exponent)")
+        let power = decimalPoint - 1
+        if power < -4 || power >= 6 {
+            let mantissa = digits.count > 1 ? "\(digits.first!).\(digits.dropFirst())" : digits
+            let magnitude = abs(power)
+            return sign + mantissa + "e" + (power < 0 ? "-" : "+") + (magnitude < 10 ? "0\(magnitude)" : "\(magnitude)")
+        }
+        if decimalPoint <= 0 { return sign + "0." + String(repeating: "0", count: -decimalPoint) + digits }
+        if decimalPoint >= digits.count { return sign + digits + String(repeating: "0", count: decimalPoint - digits.count) }
+        let split = digits.index(digits.startIndex, offsetBy: decimalPoint)
+        return sign + digits[..<split] + "." + digits[split...]
     }
 
     /// The exposition: per family `# HELP`, `# TYPE`, then its samples.
