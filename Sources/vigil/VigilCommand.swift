@@ -54,6 +54,19 @@ struct VigilCommand: AsyncParsableCommand {
     var logLevel = "info"
 
     @Option(
+        name: .customLong("logger"),
+        help: "etcd's logger choice ('zap' or 'capnslog'); accepted for etcd command lines, Vigil has one log format.")
+    var etcdLogger = "zap"
+
+    @Option(name: .customLong("log-outputs"), help: "Where logs go: 'default' or 'stderr', or 'stdout'.")
+    var logOutputs = "default"
+
+    @Option(
+        name: .customLong("max-txn-ops"),
+        help: "Maximum number of compares, or of operations in a branch, a transaction may hold.")
+    var maxTxnOps = 128
+
+    @Option(
         name: .customLong("experimental-watch-progress-notify-interval"),
         help: "Duration of periodic watch progress notifications (etcd's default 10m; e.g. 5s, 500ms).")
     var progressNotifyInterval: DurationFlag = DurationFlag(milliseconds: 600_000)
@@ -89,6 +102,13 @@ struct VigilCommand: AsyncParsableCommand {
         }
         _ = try compactionMode()
         guard quotaBackendBytes >= 0 else { throw ValidationError("--quota-backend-bytes must not be negative") }
+        guard maxTxnOps > 0 else { throw ValidationError("--max-txn-ops must be positive") }
+        guard etcdLogger == "zap" || etcdLogger == "capnslog" else {
+            throw ValidationError("--logger must be 'zap' or 'capnslog' (got \"\(etcdLogger)\")")
+        }
+        guard ["default", "stderr", "stdout"].contains(logOutputs) else {
+            throw ValidationError("--log-outputs: only 'default', 'stderr' and 'stdout' are supported (got \"\(logOutputs)\")")
+        }
         guard LogLevelName.parse(logLevel) != nil else {
             throw ValidationError("--log-level must be one of debug, info, warn, error, panic, fatal (got \"\(logLevel)\")")
         }
@@ -129,8 +149,10 @@ struct VigilCommand: AsyncParsableCommand {
 
     func run() async throws {
         let level = LogLevelName.parse(logLevel)!
+        let toStandardOutput = logOutputs == "stdout"
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler =
+                toStandardOutput ? StreamLogHandler.standardOutput(label: label) : StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
@@ -144,6 +166,7 @@ struct VigilCommand: AsyncParsableCommand {
         let store = try openStore(logger: logger)
         // etcd's default quota is 2 GiB.
         store.quotaBytes = quotaBackendBytes == 0 ? 2 << 30 : quotaBackendBytes
+        store.maxTxnOps = maxTxnOps
         configuration.plainHTTP = EtcdHTTPEndpoints(store: store)
         var router = GRPCRouter()
         HealthService.register(into: &router)

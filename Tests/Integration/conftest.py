@@ -122,7 +122,7 @@ def protos(tmp_path_factory):
 class EtcdProcess:
     """A real etcd (Debian's etcd-server) on free ports, for differential runs."""
 
-    def __init__(self):
+    def __init__(self, extra_args=()):
         self.port = free_port()
         self.peer_port = free_port()
         self.data_dir = tempfile.mkdtemp(prefix="etcd-ref-")
@@ -133,7 +133,7 @@ class EtcdProcess:
                 "--listen-peer-urls", f"http://127.0.0.1:{self.peer_port}",
                 "--initial-advertise-peer-urls", f"http://127.0.0.1:{self.peer_port}",
                 "--initial-cluster", f"ref=http://127.0.0.1:{self.peer_port}",
-                "--log-level", "error"]
+                "--log-level", "error", *extra_args]
         env = dict(os.environ, ETCD_UNSUPPORTED_ARCH=os.environ.get("ETCD_UNSUPPORTED_ARCH", ""))
         self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         wait_until(lambda: self.process.poll() is not None or self.healthy(), timeout=60, what="etcd to start")

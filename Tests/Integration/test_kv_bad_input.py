@@ -1,7 +1,11 @@
 """Bad input to KV gets etcd's errors and changes nothing: malformed protobuf, oversized values, empty keys, absurd
 limits and revisions — and other clients carry on."""
-import grpc
+import shutil
 
+import grpc
+import pytest
+
+from conftest import EtcdProcess, VigilProcess
 from grpc_raw import unary
 from kv_client import KVClient
 
@@ -39,3 +43,31 @@ def test_bad_requests_get_clear_errors_and_change_nothing(protos, vigil):
     after = kv.call("Range", _request=pb.RangeRequest(key=b"\x00", range_end=b"\x00"))
     assert after == before, "bad requests changed the store"
     kv.close()
+
+
+def test_max_txn_ops_flag_sets_the_limit_as_in_etcd(protos):
+    if shutil.which("etcd") is None:
+        pytest.skip("etcd-server is not installed (make test installs it)")
+    servers = [VigilProcess(extra_args=["--max-txn-ops", "3"]), EtcdProcess(extra_args=["--max-txn-ops", "3"])]
+    try:
+        answers = []
+        for server in servers:
+            kv = KVClient(protos, server.address)
+            pb = kv.pb
+            puts = [pb.RequestOp(request_put=pb.PutRequest(key=b"t%d" % i, value=b"v")) for i in range(4)]
+            compares = [pb.Compare(key=b"t%d" % i, target=pb.Compare.VERSION, result=pb.Compare.EQUAL, version=0)
+                        for i in range(4)]
+            answers.append([
+                kv.call("Txn", _request=pb.TxnRequest(success=puts[:3]))[0],
+                kv.call("Txn", _request=pb.TxnRequest(success=puts)),
+                kv.call("Txn", _request=pb.TxnRequest(compare=compares, success=puts[:1])),
+                kv.call("Txn", _request=pb.TxnRequest(failure=puts)),
+            ])
+            kv.close()
+        ours, theirs = answers
+        assert ours == theirs
+        assert ours[0] == "ok"
+        assert ours[1] == ("error", "INVALID_ARGUMENT", "etcdserver: too many operations in txn request")
+    finally:
+        servers[0].terminate()
+        servers[1].terminate()

@@ -4,8 +4,8 @@ import MVCC
 /// The checks etcd makes on KV requests before touching the store (etcd's `v3rpc/key.go`), in etcd's order, so
 /// that a request with several faults gets the same error as from etcd.
 enum KVRequestValidation {
-    /// The most operations a transaction branch may hold (`--max-txn-ops`, etcd's default 128).
-    static let maxTxnOps = 128
+    /// The most operations a transaction branch may hold unless `--max-txn-ops` says otherwise (etcd's default).
+    public static let defaultMaxTxnOps = 128
 
     static func check(_ request: RangeRequest) throws(EtcdError) {
         if request.key.isEmpty { throw .emptyKey }
@@ -25,7 +25,7 @@ enum KVRequestValidation {
     }
 
     /// Size limits, empty keys and per-op checks, recursively; then the duplicate-key rules per branch.
-    static func check(_ request: TxnRequest, maxOps: Int = maxTxnOps) throws(EtcdError) {
+    static func check(_ request: TxnRequest, maxOps: Int = defaultMaxTxnOps) throws(EtcdError) {
         try checkShape(request, maxOps: maxOps)
         _ = try checkIntervals(request.success)
         _ = try checkIntervals(request.failure)

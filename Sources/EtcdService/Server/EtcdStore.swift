@@ -43,6 +43,8 @@ public final class EtcdStore: @unchecked Sendable {
     var notDurable: [(sequence: Int64, revision: Int64, events: [Event])] = []
     /// `--quota-backend-bytes`: above this many stored bytes, writes that add data are refused (0: no quota).
     public var quotaBytes: Int = 0
+    /// `--max-txn-ops`: the most compares, or operations of a branch, a transaction may hold. Set before serving.
+    public var maxTxnOps = KVRequestValidation.defaultMaxTxnOps
     /// Set while someone (a writer leading a flush, or the committer thread) flushes the backend; only one may.
     /// Guarded by `lock`.
     var flushInProgress = false
@@ -246,7 +248,7 @@ public final class EtcdStore: @unchecked Sendable {
 
     public func txn(_ request: TxnRequest, reply: @escaping @Sendable (Result<TxnResponse, EtcdError>) -> Void) {
         write(reply) { () throws(EtcdError) in
-            try KVRequestValidation.check(request)
+            try KVRequestValidation.check(request, maxOps: maxTxnOps)
             if request.success.contains(where: { if case .put = $0 { true } else { false } })
                 || request.failure.contains(where: { if case .put = $0 { true } else { false } })
             {
