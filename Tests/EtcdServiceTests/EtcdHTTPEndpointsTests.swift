@@ -31,6 +31,30 @@ struct EtcdHTTPEndpointsTests {
         #expect(metrics.contains("etcd_server_health_failures 2\n"))
     }
 
+    @Test("/livez and /readyz: ok, the checks listed with ?verbose, CORRUPT (not NOSPACE) makes a member unready")
+    func probes() throws {
+        let (endpoints, store) = try endpoints()
+        let text = { (response: PlainHTTPResponse) in String(decoding: response.body, as: UTF8.self) }
+        #expect(text(get(endpoints, "/livez")) == "ok\n")
+        #expect(text(get(endpoints, "/livez?verbose")) == "[+]serializable_read ok\nok\n")
+        #expect(text(get(endpoints, "/readyz?verbose=1&exclude=linearizable_read"))
+            == "[+]data_corruption ok\n[+]serializable_read ok\nok\n")
+        _ = store.alarm(AlarmRequest(action: 1, memberID: 0xabc, alarm: AlarmMember.noSpace))
+        #expect(get(endpoints, "/readyz").status == 200, "NOSPACE leaves a member ready")
+        _ = store.alarm(AlarmRequest(action: 1, memberID: 0xabc, alarm: 2))
+        let unready = get(endpoints, "/readyz")
+        #expect(unready.status == 503)
+        #expect(text(unready) == "[-]data_corruption failed: alarm activated: CORRUPT\n[+]serializable_read ok\n"
+            + "[+]linearizable_read ok\n\n")
+        #expect(get(endpoints, "/readyz/data_corruption").status == 503)
+        #expect(get(endpoints, "/readyz/serializable_read").status == 200)
+        #expect(get(endpoints, "/readyz?exclude=data_corruption").status == 200)
+        #expect(get(endpoints, "/livez").status == 200, "a corrupt member is still alive")
+        #expect(get(endpoints, "/livez", method: "POST").status == 405)
+        #expect(get(endpoints, "/livez/").status == 404)
+        #expect(get(endpoints, "/livez/data_corruption").status == 404, "a readiness check only")
+    }
+
     @Test("/health and /version take GET only; other paths are not found")
     func methodsAndPaths() throws {
         let (endpoints, _) = try endpoints()

@@ -154,8 +154,11 @@ def test_a_single_member_etcd_command_line_starts_vigil_with_a_metrics_listener(
         "--listen-metrics-urls", f"http://127.0.0.1:{metrics_port}"])
     try:
         metrics_address = f"127.0.0.1:{metrics_port}"
-        # As etcd's metrics listener: /metrics and /health, no /version.
+        # As etcd's metrics listener: /metrics, /health and the probes (kubeadm's), no /version.
         assert request(metrics_address, "/health")[0] == 200
+        assert request(metrics_address, "/livez")[2] == b"ok\n"
+        assert request(metrics_address, "/readyz?verbose")[2] == \
+            b"[+]data_corruption ok\n[+]serializable_read ok\n[+]linearizable_read ok\nok\n"
         assert request(metrics_address, "/version")[0] == 404
         assert "etcd_server_has_leader" in metrics(metrics_address)
         members = etcdctl(server.address, "member", "list")

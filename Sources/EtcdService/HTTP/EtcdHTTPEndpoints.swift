@@ -3,7 +3,7 @@ public import GRPCServer
 import NIOConcurrencyHelpers
 
 /// What etcd serves over plain HTTP/1.1 on its client port, for `curl`, load balancers, Kubernetes probes and
-/// Prometheus: `/health`, `/version` and `/metrics`, answered as etcd 3.5 answers them (status codes, bodies,
+/// Prometheus: `/health`, `/livez`, `/readyz`, `/version` and `/metrics`, answered as etcd 3.5 answers them (status codes, bodies,
 /// content types, `Method Not Allowed` and `404 page not found`). etcd's grpc-gateway (`/v3/...`) is not served.
 public final class EtcdHTTPEndpoints: PlainHTTPResponder {
     private let store: EtcdStore
@@ -12,17 +12,25 @@ public final class EtcdHTTPEndpoints: PlainHTTPResponder {
     /// `/health` answers so far, true and false: etcd's `etcd_server_health_success` and `_failures`.
     private let healthCounts = NIOLockedValueBox((success: 0, failure: 0))
 
+    /// `/livez` and `/readyz`, with their checks.
+    private let probes: [ProbeChecks]
+
     public init(store: EtcdStore, servesVersion: Bool = true) {
         self.store = store
         self.servesVersion = servesVersion
+        probes = [ProbeChecks.liveness(store: store), ProbeChecks.readiness(store: store)]
     }
 
     public func respond(to request: PlainHTTPRequest) -> PlainHTTPResponse {
         switch request.path {
-        case "/health": health(request)
-        case "/version" where servesVersion: version(request)
-        case "/metrics": metrics()
-        default: .notFound
+        case "/health": return health(request)
+        case "/version" where servesVersion: return version(request)
+        case "/metrics": return metrics()
+        default:
+            for probe in probes {
+                if let response = probe.respond(to: request) { return response }
+            }
+            return .notFound
         }
     }
 
