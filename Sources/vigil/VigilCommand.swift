@@ -167,7 +167,6 @@ struct VigilCommand: AsyncParsableCommand {
         // etcd's default quota is 2 GiB.
         store.quotaBytes = quotaBackendBytes == 0 ? 2 << 30 : quotaBackendBytes
         store.maxTxnOps = maxTxnOps
-        configuration.plainHTTP = EtcdHTTPEndpoints(store: store)
         var router = GRPCRouter()
         HealthService.register(into: &router)
         KVService.register(into: &router, store: store, maxRequestBytes: maxRequestBytes)
@@ -185,6 +184,7 @@ struct VigilCommand: AsyncParsableCommand {
                 fragmentThreshold: maxRequestBytes + 512 * 1024,
                 progressNotifyInterval: .milliseconds(Int64(progressNotifyInterval.milliseconds))))
         if diagnosticService { DiagnosticService.register(into: &router, store: store) }
+        configuration.plainHTTP = EtcdHTTPEndpoints(store: store, router: router, logger: logger)
 
         let signals = SignalWaiter(signals: [SIGTERM, SIGINT])
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)

@@ -1,5 +1,7 @@
 import EtcdProto
 public import GRPCServer
+public import Logging
+public import NIOCore
 import NIOConcurrencyHelpers
 
 /// What etcd serves over plain HTTP/1.1 on its client port, for `curl`, load balancers, Kubernetes probes and
@@ -14,14 +16,27 @@ public final class EtcdHTTPEndpoints: PlainHTTPResponder {
 
     /// `/livez` and `/readyz`, with their checks.
     private let probes: [ProbeChecks]
+    /// etcd's JSON gateway (`/v3/...`), on the client port only.
+    private let gateway: JSONGateway?
 
-    public init(store: EtcdStore, servesVersion: Bool = true) {
+    /// The endpoints of the client port (with `router`, the JSON gateway over its methods) or, without
+    /// `/version` and the gateway, of a `--listen-metrics-urls` listener.
+    public init(store: EtcdStore, router: GRPCRouter? = nil, logger: Logger? = nil, servesVersion: Bool = true) {
         self.store = store
         self.servesVersion = servesVersion
         probes = [ProbeChecks.liveness(store: store), ProbeChecks.readiness(store: store)]
+        gateway = router.map { JSONGateway(router: $0, logger: logger ?? Logger(label: "vigil.gateway")) }
     }
 
-    public func respond(to request: PlainHTTPRequest) -> PlainHTTPResponse {
+    public func respond(
+        to request: PlainHTTPRequest, on eventLoop: any EventLoop, reply: @escaping @Sendable (PlainHTTPResponse) -> Void
+    ) {
+        if let gateway, gateway.respond(to: request, on: eventLoop, reply: reply) { return }
+        reply(respond(to: request))
+    }
+
+    /// The answer to a request for anything but the gateway (all answered at once).
+    func respond(to request: PlainHTTPRequest) -> PlainHTTPResponse {
         switch request.path {
         case "/health": return health(request)
         case "/version" where servesVersion: return version(request)

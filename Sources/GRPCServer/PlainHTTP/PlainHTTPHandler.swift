@@ -11,6 +11,11 @@ final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let responder: any PlainHTTPResponder
     /// The request whose head arrived and whose end has not, with its version and whether it keeps the connection.
     private var pending: (request: PlainHTTPRequest, version: HTTPVersion, keepAlive: Bool)?
+    /// Set when the pending request's body outgrew ``maxBodyBytes``: it is answered 413 and the connection closed.
+    private var bodyTooLarge = false
+
+    /// The largest request body read (etcd's gateway requests are small JSON documents).
+    static let maxBodyBytes = 16 << 20
 
     init(responder: any PlainHTTPResponder) {
         self.responder = responder
@@ -20,12 +25,30 @@ final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             pending = (PlainHTTPRequest(method: head.method.rawValue, target: head.uri), head.version, head.isKeepAlive)
-        case .body:
-            break
+            bodyTooLarge = false
+        case .body(var chunk):
+            guard pending != nil, !bodyTooLarge else { return }
+            if pending!.request.body.count + chunk.readableBytes > Self.maxBodyBytes {
+                bodyTooLarge = true
+                pending!.request.body = []
+            } else {
+                pending!.request.body += chunk.readBytes(length: chunk.readableBytes) ?? []
+            }
         case .end:
             guard let (request, version, keepAlive) = pending else { return }
             pending = nil
-            respond(to: request, version: version, keepAlive: keepAlive, context: context)
+            if bodyTooLarge {
+                send(.error(413, "http: request body too large"), to: request, version: version, keepAlive: false,
+                     context: context)
+                return
+            }
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            responder.respond(to: request, on: context.eventLoop) { response in
+                bound.eventLoop.execute {
+                    let (handler, context) = bound.value
+                    handler.send(response, to: request, version: version, keepAlive: keepAlive, context: context)
+                }
+            }
         }
     }
 
@@ -35,10 +58,11 @@ final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
-    private func respond(
-        to request: PlainHTTPRequest, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext
+    /// Writes `response` to `request`, then closes the connection unless it is kept alive.
+    private func send(
+        _ response: PlainHTTPResponse, to request: PlainHTTPRequest, version: HTTPVersion, keepAlive: Bool,
+        context: ChannelHandlerContext
     ) {
-        let response = responder.respond(to: request)
         var headers = HTTPHeaders()
         for (name, value) in response.headers.sorted(by: { $0.key < $1.key }) { headers.add(name: name, value: value) }
         headers.add(name: "Date", value: HTTPDate.format(secondsSince1970: HTTPDate.now()))

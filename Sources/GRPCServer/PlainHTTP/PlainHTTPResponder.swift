@@ -1,11 +1,14 @@
-/// Answers plain HTTP/1.1 requests that arrive on the gRPC port, as etcd answers `/health`, `/version` and
-/// `/metrics` on its client port next to gRPC. The server calls it on the connection's event loop, once per
-/// request; it must answer at once (no I/O that can block).
+public import NIOCore
+
+/// Answers plain HTTP/1.1 requests that arrive on the gRPC port, as etcd answers `/health`, `/version`, `/metrics`
+/// and its JSON gateway on its client port next to gRPC. The server calls it on the connection's event loop, once
+/// per request; it calls `reply` once, at once or later from any thread, and must not block the loop meanwhile.
 public protocol PlainHTTPResponder: Sendable {
-    func respond(to request: PlainHTTPRequest) -> PlainHTTPResponse
+    func respond(
+        to request: PlainHTTPRequest, on eventLoop: any EventLoop, reply: @escaping @Sendable (PlainHTTPResponse) -> Void)
 }
 
-/// A plain HTTP request as a responder sees it: method and target; bodies are read and ignored.
+/// A plain HTTP request as a responder sees it: method, target and body.
 public struct PlainHTTPRequest: Sendable, Equatable {
     /// The request method as sent (`GET`, `POST`, …).
     public var method: String
@@ -13,9 +16,12 @@ public struct PlainHTTPRequest: Sendable, Equatable {
     public var path: String
     /// The query's parameters in order, percent-decoded (`?exclude=NOSPACE&serializable=true`).
     public var query: [(name: String, value: String)]
+    /// The request body (empty for most GETs).
+    public var body: [UInt8]
 
-    public init(method: String, target: String) {
+    public init(method: String, target: String, body: [UInt8] = []) {
         self.method = method
+        self.body = body
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         path = String(parts.first ?? "")
         query = parts.count > 1 ? Self.parseQuery(parts[1]) : []
@@ -27,7 +33,7 @@ public struct PlainHTTPRequest: Sendable, Equatable {
     }
 
     public static func == (lhs: PlainHTTPRequest, rhs: PlainHTTPRequest) -> Bool {
-        lhs.method == rhs.method && lhs.path == rhs.path
+        lhs.method == rhs.method && lhs.path == rhs.path && lhs.body == rhs.body
             && lhs.query.map { [$0.name, $0.value] } == rhs.query.map { [$0.name, $0.value] }
     }
 

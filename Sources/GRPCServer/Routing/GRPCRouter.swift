@@ -1,3 +1,6 @@
+public import Logging
+public import NIOCore
+
 /// Maps gRPC method paths (`/package.Service/Method`) to handlers.
 ///
 /// Built once at start-up and shared, read-only, by every connection.
@@ -46,6 +49,29 @@ public struct GRPCRouter: Sendable {
             return .failure(GRPCStatus(.unimplemented, "unknown method \(head.method) for service \(head.service)"))
         }
         return .failure(GRPCStatus(.unimplemented, "unknown service \(head.service)"))
+    }
+
+    /// Calls the unary method at `path` (`/etcdserverpb.KV/Range`) without an HTTP/2 stream, as a JSON gateway
+    /// serving the same methods over HTTP/1.1 does: `reply` gets the response message or the status
+    /// (`UNIMPLEMENTED` for a path that is not a unary method), once, from any thread.
+    public func callUnary(
+        path: String, request: [UInt8], eventLoop: any EventLoop, logger: Logger,
+        reply: @escaping @Sendable (Result<[UInt8], GRPCStatus>) -> Void
+    ) {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        let head = GRPCRequestHead(
+            path: path, service: parts.first.map(String.init) ?? "", method: parts.dropFirst().first.map(String.init) ?? "",
+            timeout: nil, encoding: nil, metadata: [])
+        switch route(head) {
+        case .success(.unary(let handler)):
+            let context = GRPCCallContext(
+                head: head, deadline: nil, eventLoop: eventLoop, connectionLogger: logger, streamID: HTTP2StreamID(0))
+            handler(request, context, UnaryResponder(callback: reply))
+        case .success(.streaming):
+            reply(.failure(GRPCStatus(.unimplemented, "\(path) is a streaming method")))
+        case .failure(let status):
+            reply(.failure(status))
+        }
     }
 
     /// Every registered path, sorted; for logs and tests.

@@ -1,0 +1,55 @@
+/// The shape of one protobuf message, read from protobuf-c's descriptors (``MessageSchema/registry``): what the
+/// JSON transcoder (``ProtoJSON``) needs to turn the message's wire bytes into JSON and back.
+public struct MessageSchema: Sendable {
+    /// The full name (`etcdserverpb.RangeRequest`).
+    public let name: String
+    /// The fields, in field-number order (protobuf-c's order, and the .proto's declaration order for etcd's messages).
+    public let fields: [FieldSchema]
+
+    /// The field with `number`.
+    func field(number: UInt64) -> FieldSchema? {
+        fields.first { UInt64($0.number) == number }
+    }
+
+    /// The field a JSON key names: its .proto name or its lowerCamelCase JSON name, as Go's jsonpb accepts.
+    func field(jsonKey key: String) -> FieldSchema? {
+        fields.first { $0.name == key } ?? fields.first { $0.jsonName == key }
+    }
+}
+
+/// One field of a ``MessageSchema``.
+public struct FieldSchema: Sendable {
+    /// How the value is typed, which decides its wire and JSON forms.
+    public enum Kind: Sendable, Equatable {
+        case int32, sint32, sfixed32, uint32, fixed32
+        case int64, sint64, sfixed64, uint64, fixed64
+        case float, double, bool, string, bytes
+        /// An enum: its values' names by number.
+        case enumeration([Int32: String])
+        /// A message, by full name (looked up in the registry, so recursive messages are fine).
+        case message(String)
+    }
+
+    /// The .proto name (`keys_only`), what etcd's gateway writes.
+    public let name: String
+    /// The lowerCamelCase JSON name (`keysOnly`), also accepted on input.
+    public let jsonName: String
+    public let number: UInt32
+    public let repeated: Bool
+    public let kind: Kind
+
+    /// protoc's JSON name: underscores dropped, the letter after each upper-cased.
+    static func jsonName(of name: String) -> String {
+        var result = ""
+        var upperNext = false
+        for character in name {
+            if character == "_" {
+                upperNext = true
+            } else {
+                result.append(upperNext ? Character(character.uppercased()) : character)
+                upperNext = false
+            }
+        }
+        return result
+    }
+}

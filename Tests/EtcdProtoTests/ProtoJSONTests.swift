@@ -1,0 +1,93 @@
+@testable import EtcdProto
+import Testing
+
+@Suite("JSON ↔ protobuf as etcd's gateway writes and reads it")
+struct ProtoJSONTests {
+    private func schema(_ name: String) throws -> MessageSchema {
+        try #require(MessageSchema.registry[name])
+    }
+
+    @Test("the schemas come from protobuf-c's descriptors, recursive messages included")
+    func schemas() throws {
+        let range = try schema("etcdserverpb.RangeRequest")
+        #expect(range.fields.map(\.name).prefix(4) == ["key", "range_end", "limit", "revision"])
+        #expect(range.field(jsonKey: "keysOnly")?.name == "keys_only")
+        #expect(range.field(jsonKey: "keys_only")?.number == 8)
+        let requestOp = try schema("etcdserverpb.RequestOp")
+        #expect(requestOp.field(jsonKey: "request_txn")?.kind == .message("etcdserverpb.TxnRequest"))
+        #expect(MessageSchema.methods["etcdserverpb.KV/Range"]?.response == "etcdserverpb.RangeResponse")
+        #expect(FieldSchema.jsonName(of: "prev_kv") == "prevKv" && FieldSchema.jsonName(of: "TTL") == "TTL")
+    }
+
+    @Test("a request in JSON encodes to what the Swift codec decodes")
+    func requestIntoProtobuf() throws {
+        let json = #"{"key":"Zm9v","rangeEnd":"Zm9w","limit":"10","revision":3,"sort_order":"DESCEND","sortTarget":2,"#
+            + #""keys_only":true,"unknown":{"x":1},"serializable":null}"#
+        let bytes = try ProtoJSON.encode(json: Array(json.utf8), as: schema("etcdserverpb.RangeRequest"))
+        let request = try RangeRequest(protobufBytes: bytes)
+        #expect(request.key == Array("foo".utf8) && request.rangeEnd == Array("fop".utf8))
+        #expect(request.limit == 10 && request.revision == 3 && request.keysOnly && !request.serializable)
+        #expect(request.sortOrder.rawValue == 2 && request.sortTarget.rawValue == 2)
+        #expect(try ProtoJSON.encode(json: Array("  \n".utf8), as: schema("etcdserverpb.RangeRequest")).isEmpty)
+    }
+
+    @Test("nested and repeated fields: a transaction with a nested transaction")
+    func transaction() throws {
+        let json = #"{"compare":[{"key":"YQ==","result":"GREATER","target":"MOD","mod_revision":"1"}],"#
+            + #""success":[{"request_put":{"key":"YQ==","value":"Yg=="}},{"requestTxn":{"failure":[{"request_range":{"key":"YQ=="}}]}}]}"#
+        let bytes = try ProtoJSON.encode(json: Array(json.utf8), as: schema("etcdserverpb.TxnRequest"))
+        let request = try TxnRequest(protobufBytes: bytes)
+        #expect(request.compare.count == 1 && request.compare[0].key == Array("a".utf8))
+        #expect(request.success.count == 2)
+        guard case .txn(let nested) = request.success[1] else {
+            Issue.record("the second operation is no transaction")
+            return
+        }
+        #expect(nested.failure.count == 1)
+    }
+
+    @Test("a response writes .proto names in field order, 64-bit numbers as strings, zero values left out")
+    func responseIntoJSON() throws {
+        let response = RangeResponse(
+            header: ResponseHeader(clusterID: 1, memberID: UInt64.max, revision: 7, raftTerm: 0),
+            kvs: [Mvccpb.KeyValue(key: Array("k".utf8), createRevision: 2, modRevision: 7, version: 3, value: [0xff], lease: 0)],
+            more: false, count: 1)
+        let json = try ProtoJSON.json(of: response.protobufBytes(), as: schema("etcdserverpb.RangeResponse"))
+        #expect(json == #"{"header":{"cluster_id":"1","member_id":"18446744073709551615","revision":"7"},"#
+            + #""kvs":[{"key":"aw==","create_revision":"2","mod_revision":"7","version":"3","value":"/w=="}],"count":"1"}"#)
+    }
+
+    @Test("enums by name, and the zero enum left out (a PUT event has no type)")
+    func enums() throws {
+        let event = Mvccpb.Event(type: .delete, kv: Mvccpb.KeyValue(key: [0x61], modRevision: 4), prevKV: nil)
+        let json = try ProtoJSON.json(of: event.protobufBytes(), as: schema("mvccpb.Event"))
+        #expect(json == #"{"type":"DELETE","kv":{"key":"YQ==","mod_revision":"4"}}"#)
+        let put = Mvccpb.Event(type: .put, kv: Mvccpb.KeyValue(key: [0x61]), prevKV: nil)
+        #expect(try ProtoJSON.json(of: put.protobufBytes(), as: schema("mvccpb.Event")) == #"{"kv":{"key":"YQ=="}}"#)
+    }
+
+    @Test("bad input names what is wrong; base64 errors read as Go's")
+    func badInput() throws {
+        let put = try schema("etcdserverpb.PutRequest")
+        func failure(_ json: String) -> String? {
+            do {
+                _ = try ProtoJSON.encode(json: Array(json.utf8), as: put)
+                return nil
+            } catch {
+                return error.message
+            }
+        }
+        #expect(failure(#"{"value":"x<&>"}"#) == "illegal base64 data at input byte 1")
+        #expect(failure(#"{"value":"YQ"}"#) == "illegal base64 data at input byte 0")
+        #expect(failure(#"{"value":"YWJjZA"}"#) == "illegal base64 data at input byte 4")
+        #expect(failure(#"{"lease":"abc"}"#)?.contains("lease") == true)
+        #expect(failure(#"{"key":5}"#)?.contains("key") == true)
+        #expect(failure("[1]") == "etcdserverpb.PutRequest must be a JSON object")
+        #expect(failure("{") != nil)
+    }
+
+    @Test("strings escaped as Go's encoding/json escapes them")
+    func quoting() {
+        #expect(ProtoJSON.quoted("a\"b\\c\n<&>\u{1}") == #""a\"b\\c\n\u003c\u0026\u003e\u0001""#)
+    }
+}
