@@ -52,6 +52,9 @@ SCRIPT = [
     ("/v3/lease/grant", {"TTL": 60, "ID": 77}),
     ("/v3/kv/put", {"key": b64("leased"), "value": b64("v"), "lease": "77"}),
     ("/v3/lease/timetolive", {"ID": 77, "keys": True}),
+    ("/v3/lease/keepalive", '{"ID": 77}\n{"ID": "77"}'),
+    ("/v3/lease/keepalive", {"ID": 12345}),
+    ("/v3/lease/keepalive", {"ID": "x"}),
     ("/v3/kv/lease/leases", {}),
     ("/v3/lease/revoke", {"ID": "77"}),
     ("/v3/kv/lease/revoke", {"ID": "77"}),
@@ -70,7 +73,7 @@ def run(address):
         # The TTL left of a lease depends on the moment; each must be present.
         text = re.sub(r'"TTL":"[0-9]+","grantedTTL"', '"TTL":"T","grantedTTL"', text)
         # Go's JSON errors word things their own way; Vigil's name the field. Code and status must agree.
-        if status == 400 and '"error":"illegal base64' not in text and "etcdserver" not in text:
+        if status in (400, 500) and '"error":"illegal base64' not in text and '"error":"etcdserver: ' not in text:
             text = json.loads(text)["code"]
         answers.append((path, status, content_type, text))
     return answers

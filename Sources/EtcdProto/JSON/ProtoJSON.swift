@@ -160,6 +160,42 @@ public enum ProtoJSON {
         out.append(UInt8(rest))
     }
 
+    /// The JSON values one after another in `text` (a stream of requests: `{…}{…}` or one per line), each as
+    /// its bytes; strings are skipped whole, so braces inside them do not count.
+    public static func documents(in text: [UInt8]) throws(Failure) -> [[UInt8]] {
+        var documents: [[UInt8]] = []
+        var depth = 0
+        var start: Int?
+        var inString = false
+        var escaped = false
+        for (index, byte) in text.enumerated() {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                if depth == 0 { start = index }
+                depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                guard depth >= 0 else { throw Failure(message: "invalid JSON: unbalanced \(Character(UnicodeScalar(byte)))") }
+                if depth == 0, let begin = start {
+                    documents.append(Array(text[begin...index]))
+                    start = nil
+                }
+            case 0x20, 0x0A, 0x0D, 0x09:
+                break
+            default:
+                if depth == 0 { throw Failure(message: "invalid JSON: a stream of objects was expected") }
+            }
+        }
+        guard depth == 0, !inString else { throw Failure(message: "invalid JSON: unexpected end of input") }
+        return documents
+    }
+
     // MARK: wire → JSON
 
     /// The JSON of the `schema` message whose wire encoding is `bytes`.

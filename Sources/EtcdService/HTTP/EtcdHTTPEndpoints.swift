@@ -25,7 +25,7 @@ public final class EtcdHTTPEndpoints: PlainHTTPResponder {
         self.store = store
         self.servesVersion = servesVersion
         probes = [ProbeChecks.liveness(store: store), ProbeChecks.readiness(store: store)]
-        gateway = router.map { JSONGateway(router: $0, logger: logger ?? Logger(label: "vigil.gateway")) }
+        gateway = router.map { JSONGateway(router: $0, logger: logger ?? Logger(label: "vigil.gateway"), store: store) }
     }
 
     public func respond(

@@ -6,11 +6,13 @@ import NIOCore
 /// etcd's gRPC gateway: the unary methods of its services as `POST /v3/...` with JSON bodies (`curl -X POST
 /// http://127.0.0.1:2379/v3/kv/range -d '{"key":"Zm9v"}'`), for clients without gRPC. Each request is turned into
 /// the method's protobuf request (``ProtoJSON``, from protobuf-c's descriptors), served by the same router as a gRPC
-/// call, and the response turned back into JSON as etcd's gateway writes it. The streaming methods (Watch, lease
-/// keep-alive, snapshot) are not served here.
+/// call, and the response turned back into JSON as etcd's gateway writes it. Of the streaming methods only lease
+/// keep-alive is served (its requests are all in the body); Watch and Snapshot are not.
 struct JSONGateway: Sendable {
     let router: GRPCRouter
     let logger: Logger
+    /// For `/v3/lease/keepalive`, the one streaming path served (each request in the body answered in turn).
+    let store: EtcdStore
 
     /// etcd 3.5's gateway paths (`google.api.http` in its rpc.proto) → `Service/Method`.
     static let routes: [String: String] = [
@@ -62,6 +64,10 @@ struct JSONGateway: Sendable {
         to request: PlainHTTPRequest, on eventLoop: any EventLoop,
         reply: @escaping @Sendable (PlainHTTPResponse) -> Void
     ) -> Bool {
+        if request.path == "/v3/lease/keepalive" && request.method == "POST" {
+            reply(keepAlive(request.body))
+            return true
+        }
         guard let method = Self.routes[request.path] else {
             guard request.path.hasPrefix("/v3/") else { return false }
             reply(PlainHTTPResponse.error(404, "Not Found"))
@@ -99,6 +105,37 @@ struct JSONGateway: Sendable {
             }
         }
         return true
+    }
+
+    /// `POST /v3/lease/keepalive`: the body is a stream of LeaseKeepAliveRequests (`{"ID":…}{"ID":…}`), each
+    /// answered with a `{"result":…}` line, as grpc-gateway streams a bidirectional call; the stream ends with the
+    /// body. A request that cannot be read ends it with grpc-gateway's stream error line.
+    private func keepAlive(_ body: [UInt8]) -> PlainHTTPResponse {
+        guard let input = MessageSchema.registry["etcdserverpb.LeaseKeepAliveRequest"],
+            let output = MessageSchema.registry["etcdserverpb.LeaseKeepAliveResponse"]
+        else { return Self.failure(GRPCStatus(.internal, "no LeaseKeepAlive schema")) }
+        var out = ""
+        var failure: String?
+        do throws(ProtoJSON.Failure) {
+            for document in try ProtoJSON.documents(in: body) {
+                let bytes = try ProtoJSON.encode(json: document, as: input)
+                guard let request = try? LeaseKeepAliveRequest(protobufBytes: bytes) else {
+                    failure = "a LeaseKeepAliveRequest that cannot be read"
+                    break
+                }
+                let response = store.leaseKeepAlive(request).protobufBytes()
+                out += #"{"result":"# + (try ProtoJSON.json(of: response, as: output)) + "}\n"
+            }
+        } catch {
+            failure = error.message
+        }
+        if let failure {
+            // Before any answer the call fails as a whole (etcd: code 2, HTTP 500); later, as a stream error line.
+            if out.isEmpty { return Self.failure(GRPCStatus(.unknown, failure)) }
+            out += #"{"error":{"grpc_code":2,"http_code":500,"message":\#(ProtoJSON.quoted(failure)),"#
+                + #""http_status":"Internal Server Error"}}"# + "\n"
+        }
+        return PlainHTTPResponse(status: 200, headers: ["Content-Type": "application/json"], body: Array(out.utf8))
     }
 
     /// An error as etcd's gateway (grpc-gateway v1) writes it: `{"error":…,"message":…,"code":…}` with the HTTP
