@@ -64,8 +64,8 @@ struct JSONGateway: Sendable {
         to request: PlainHTTPRequest, on eventLoop: any EventLoop,
         reply: @escaping @Sendable (PlainHTTPResponse) -> Void
     ) -> Bool {
-        if request.path == "/v3/lease/keepalive" && request.method == "POST" {
-            reply(keepAlive(request.body))
+        if request.path == "/v3/lease/keepalive" {
+            reply(request.method == "POST" ? keepAlive(request.body) : PlainHTTPResponse.error(405, "Method Not Allowed"))
             return true
         }
         guard let method = Self.routes[request.path] else {
