@@ -104,25 +104,30 @@ def verify(protos, address, acked, watch_state):
     return current
 
 
+def kill_round(server, cycle, rng, pause, workers):
+    """One round: start the threads `workers(address, cycle, stop, rng)` makes, let them run a random while within
+    `pause` seconds, SIGKILL vigil, stop them, and return vigil restarted on the same data directory and port."""
+    stop = threading.Event()
+    threads = workers(server.address, cycle, stop, rng)
+    for thread in threads:
+        thread.start()
+    time.sleep(rng.uniform(*pause))
+    server.process.send_signal(signal.SIGKILL)
+    server.process.wait(timeout=30)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    return VigilProcess(data_dir=server.data_dir, port=server.port)
+
+
 def kill_cycles(seed_offset, pause, workers, check):
-    """Rounds of: start the threads `workers(address, cycle, stop, rng)` makes, let them run a random while within
-    `pause` seconds, SIGKILL vigil, stop them, restart vigil on the same data directory and port, `check(address)`.
-    Eight rounds in the suite; DURABILITY_SEED (plus `seed_offset`) and DURABILITY_CYCLES make longer soak runs."""
+    """Rounds of `kill_round`, each followed by `check(address)`. Eight rounds in the suite; DURABILITY_SEED (plus
+    `seed_offset`) and DURABILITY_CYCLES make longer soak runs."""
     rng = random.Random(int(os.environ.get("DURABILITY_SEED", "7")) + seed_offset)
     server = VigilProcess()
     try:
         for cycle in range(int(os.environ.get("DURABILITY_CYCLES", "8"))):
-            stop = threading.Event()
-            threads = workers(server.address, cycle, stop, rng)
-            for thread in threads:
-                thread.start()
-            time.sleep(rng.uniform(*pause))
-            server.process.send_signal(signal.SIGKILL)
-            server.process.wait(timeout=30)
-            stop.set()
-            for thread in threads:
-                thread.join(timeout=30)
-            server = VigilProcess(data_dir=server.data_dir, port=server.port)
+            server = kill_round(server, cycle, rng, pause, workers)
             check(server.address)
     finally:
         if server.process.poll() is None:
@@ -149,23 +154,17 @@ def test_stock_go_watcher_resumes_by_itself_across_kills(protos, goclient):
     four SIGKILLs under writes, the one watch sees every change exactly once, in revision order."""
     rng = random.Random(int(os.environ.get("DURABILITY_SEED", "7")) + 3)
     acked = Acked()
+
+    def workers(address, cycle, stop, rng):
+        return [threading.Thread(target=writer, args=(protos, address, acked, b"f/%d-%d" % (cycle, n), stop))
+                for n in range(3)]
+
     server = VigilProcess()
     follower = subprocess.Popen([goclient, "-endpoint", server.address, "-follow", "f/"], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
     try:
         for cycle in range(4):
-            stop = threading.Event()
-            threads = [threading.Thread(target=writer, args=(protos, server.address, acked, b"f/%d-%d" % (cycle, n),
-                                                             stop)) for n in range(3)]
-            for thread in threads:
-                thread.start()
-            time.sleep(rng.uniform(0.2, 0.6))
-            server.process.send_signal(signal.SIGKILL)
-            server.process.wait(timeout=30)
-            stop.set()
-            for thread in threads:
-                thread.join(timeout=30)
-            server = VigilProcess(data_dir=server.data_dir, port=server.port)
+            server = kill_round(server, cycle, rng, (0.2, 0.6), workers)
         kv = KVClient(protos, server.address)
         kv.kv.Put(kv.pb.PutRequest(key=b"f/end", value=b""), timeout=10)
         stored = kv.kv.Range(kv.pb.RangeRequest(key=b"f/", range_end=b"f0"), timeout=10)

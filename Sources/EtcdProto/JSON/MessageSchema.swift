@@ -6,11 +6,6 @@ public struct MessageSchema: Sendable {
     /// The fields, in field-number order (protobuf-c's order, and the .proto's declaration order for etcd's messages).
     public let fields: [FieldSchema]
 
-    /// The field with `number`.
-    func field(number: UInt64) -> FieldSchema? {
-        fields.first { UInt64($0.number) == number }
-    }
-
     /// The field a JSON key names: its .proto name or its lowerCamelCase JSON name, as Go's jsonpb accepts.
     func field(jsonKey key: String) -> FieldSchema? {
         fields.first { $0.name == key } ?? fields.first { $0.jsonName == key }

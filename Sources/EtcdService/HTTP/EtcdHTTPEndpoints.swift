@@ -5,8 +5,9 @@ public import NIOCore
 import NIOConcurrencyHelpers
 
 /// What etcd serves over plain HTTP/1.1 on its client port, for `curl`, load balancers, Kubernetes probes and
-/// Prometheus: `/health`, `/livez`, `/readyz`, `/version` and `/metrics`, answered as etcd 3.5 answers them (status codes, bodies,
-/// content types, `Method Not Allowed` and `404 page not found`). etcd's grpc-gateway (`/v3/...`) is not served.
+/// Prometheus: `/health`, `/livez`, `/readyz`, `/version`, `/metrics` and the JSON gateway (`/v3/...`, see
+/// ``JSONGateway``), answered as etcd 3.5 answers them (status codes, bodies, content types, `Method Not Allowed`
+/// and `404 page not found`).
 public final class EtcdHTTPEndpoints: PlainHTTPResponder {
     private let store: EtcdStore
     /// Whether `/version` is served: on the client port, not on a `--listen-metrics-urls` listener (as etcd).
@@ -49,15 +50,12 @@ public final class EtcdHTTPEndpoints: PlainHTTPResponder {
         }
     }
 
-    /// Go's answer to a method a handler does not take.
-    private static let methodNotAllowed = PlainHTTPResponse.error(405, "Method Not Allowed", headers: ["Allow": "GET"])
-
     /// etcd's `/health`: `{"health":"true","reason":""}`, or 503 with `{"health":"false","reason":"ALARM NOSPACE"}`
     /// while an alarm is raised (`?exclude=NOSPACE` leaves that alarm out). etcd then checks its raft leader and
     /// makes a one-key read; a single Vigil member always leads, and the read here is taking the store's lock for
     /// the current revision, which fails only by never answering — as etcd's would.
     private func health(_ request: PlainHTTPRequest) -> PlainHTTPResponse {
-        guard request.method == "GET" else { return Self.methodNotAllowed }
+        guard request.method == "GET" else { return .methodNotAllowed(allowing: "GET") }
         let excluded = Set(request.values(of: "exclude"))
         let raised = store.alarm(AlarmRequest(action: 0, memberID: 0, alarm: 0)).alarms
         var reason = ""
@@ -87,7 +85,7 @@ public final class EtcdHTTPEndpoints: PlainHTTPResponder {
 
     /// etcd's `/version`: the server's release and the cluster's version (its major.minor.0).
     private func version(_ request: PlainHTTPRequest) -> PlainHTTPResponse {
-        guard request.method == "GET" else { return Self.methodNotAllowed }
+        guard request.method == "GET" else { return .methodNotAllowed(allowing: "GET") }
         let body = #"{"etcdserver":"\#(VigilVersion.etcdAPI)","etcdcluster":"\#(VigilVersion.etcdCluster)"}"#
         return PlainHTTPResponse(status: 200, headers: ["Content-Type": "application/json"], body: Array(body.utf8))
     }

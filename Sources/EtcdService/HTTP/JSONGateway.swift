@@ -65,7 +65,7 @@ struct JSONGateway: Sendable {
         reply: @escaping @Sendable (PlainHTTPResponse) -> Void
     ) -> Bool {
         if request.path == "/v3/lease/keepalive" {
-            reply(request.method == "POST" ? keepAlive(request.body) : PlainHTTPResponse.error(405, "Method Not Allowed"))
+            reply(request.method == "POST" ? keepAlive(request.body) : .methodNotAllowed())
             return true
         }
         guard let method = Self.routes[request.path] else {
@@ -74,7 +74,7 @@ struct JSONGateway: Sendable {
             return true
         }
         guard request.method == "POST" else {
-            reply(PlainHTTPResponse.error(405, "Method Not Allowed"))
+            reply(.methodNotAllowed())
             return true
         }
         guard let types = MessageSchema.methods[method], let input = MessageSchema.registry[types.request],

@@ -48,7 +48,7 @@ struct ProbeChecks: Sendable {
             return nil
         }
         guard request.method == "GET" else {
-            return .error(405, "Method Not Allowed", headers: ["Allow": "GET"])
+            return .methodNotAllowed(allowing: "GET")
         }
         var report = ""
         var failed = false

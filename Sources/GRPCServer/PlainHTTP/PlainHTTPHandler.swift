@@ -21,6 +21,16 @@ final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.responder = responder
     }
 
+    /// Adds NIOHTTP1's server pipeline (pipelining, 400 for what it cannot parse) and a handler answering through
+    /// `responder`: after `handler` (the protocol sniffer), or to an empty pipeline.
+    static func install(
+        in pipeline: ChannelPipeline.SynchronousOperations, after handler: (any ChannelHandler)? = nil,
+        responder: any PlainHTTPResponder
+    ) throws {
+        try pipeline.configureHTTPServerPipeline(position: handler.map { .after($0) } ?? .last, withErrorHandling: true)
+        try pipeline.addHandler(PlainHTTPHandler(responder: responder))
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):

@@ -85,4 +85,10 @@ public struct PlainHTTPResponse: Sendable, Equatable {
 
     /// Go's `404 page not found`.
     public static let notFound = error(404, "404 page not found")
+
+    /// Go's `405 Method Not Allowed`, naming the method a handler takes when it sets `Allow` (etcd's health handlers
+    /// do, its JSON gateway does not).
+    public static func methodNotAllowed(allowing allowed: String? = nil) -> PlainHTTPResponse {
+        error(405, "Method Not Allowed", headers: allowed.map { ["Allow": $0] } ?? [:])
+    }
 }

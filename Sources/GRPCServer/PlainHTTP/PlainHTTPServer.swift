@@ -1,6 +1,5 @@
 import NIOConcurrencyHelpers
 public import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// A listener that speaks plain HTTP/1.1 only, through a ``PlainHTTPResponder``: etcd's `--listen-metrics-urls`,
@@ -27,20 +26,10 @@ public final class PlainHTTPServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let operations = channel.pipeline.syncOperations
-                    try operations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try operations.addHandler(PlainHTTPHandler(responder: responder))
+                    try PlainHTTPHandler.install(in: channel.pipeline.syncOperations, responder: responder)
                 }
             }
-        var bound: [any Channel] = []
-        do {
-            for address in addresses {
-                bound.append(try await bootstrap.bind(host: address.host, port: address.port).get())
-            }
-        } catch {
-            for channel in bound { try? await channel.close() }
-            throw error
-        }
+        let bound = try await bootstrap.bindAll(addresses)
         listeners.withLockedValue { $0.append(contentsOf: bound) }
         return bound.compactMap { $0.localAddress }
     }

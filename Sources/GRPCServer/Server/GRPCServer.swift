@@ -1,7 +1,6 @@
 import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// A gRPC server over h2c (HTTP/2 with prior knowledge) on plain TCP: accepts connections on every listen address
@@ -51,16 +50,7 @@ public final class GRPCServer: Sendable {
     /// - Returns: the addresses actually bound (port 0 resolves to the chosen port).
     /// - Throws: the bind error of the first address that failed; nothing stays bound then.
     public func start(listening addresses: [ListenAddress]) async throws -> [SocketAddress] {
-        var bound: [any Channel] = []
-        do {
-            for address in addresses {
-                let channel = try await makeBootstrap().bind(host: address.host, port: address.port).get()
-                bound.append(channel)
-            }
-        } catch {
-            for channel in bound { try? await channel.close() }
-            throw error
-        }
+        let bound = try await makeBootstrap().bindAll(addresses)
         state.withLockedValue { $0.listeners.append(contentsOf: bound) }
         return bound.compactMap { $0.localAddress }
     }
@@ -85,10 +75,8 @@ public final class GRPCServer: Sendable {
                             try self.installGRPC(on: context.channel, position: .after(context.handler))
                         },
                         installHTTP1: { context in
-                            let operations = context.pipeline.syncOperations
-                            try operations.configureHTTPServerPipeline(
-                                position: .after(context.handler), withErrorHandling: true)
-                            try operations.addHandler(PlainHTTPHandler(responder: responder))
+                            try PlainHTTPHandler.install(
+                                in: context.pipeline.syncOperations, after: context.handler, responder: responder)
                         })
                     try channel.pipeline.syncOperations.addHandler(sniffer)
                 }
