@@ -49,9 +49,9 @@ enum DiagnosticService {
     /// Serves one `Echo` stream.
     private final class EchoHandler: GRPCStreamHandler {
         /// The call; released when the call ends so the handler can be freed.
-        private var stream: GRPCServerStream?
+        private var stream: (any GRPCResponseWriter)?
 
-        init(stream: GRPCServerStream) {
+        init(stream: any GRPCResponseWriter) {
             self.stream = stream
             DiagnosticService.openEchoStreams.withLockedValue { $0 += 1 }
         }

@@ -86,6 +86,26 @@ struct ProtoJSONTests {
         #expect(failure("{") != nil)
     }
 
+    @Test("the numbers 0 and 1 are numbers and true and false are booleans (on Linux 1 also casts to Bool)")
+    func zeroOneAndBooleans() throws {
+        let range = try schema("etcdserverpb.RangeRequest")
+        let bytes = try ProtoJSON.encode(
+            json: Array(#"{"key":"YQ==","revision":1,"limit":0,"serializable":true,"keys_only":false}"#.utf8), as: range)
+        let request = try RangeRequest(protobufBytes: bytes)
+        #expect(request.revision == 1 && request.limit == 0 && request.serializable && !request.keysOnly)
+        #expect(throws: ProtoJSON.Failure.self) {
+            try ProtoJSON.encode(json: Array(#"{"serializable":1}"#.utf8), as: range)
+        }
+        #expect(throws: ProtoJSON.Failure.self) {
+            try ProtoJSON.encode(json: Array(#"{"revision":true}"#.utf8), as: range)
+        }
+        let large = try ProtoJSON.encode(json: Array(#"{"revision":9007199254740993}"#.utf8), as: range)
+        #expect(try RangeRequest(protobufBytes: large).revision == 9_007_199_254_740_993)
+        #expect(throws: ProtoJSON.Failure.self) {
+            try ProtoJSON.encode(json: Array(#"{"revision":18446744073709551615}"#.utf8), as: range)
+        }
+    }
+
     @Test("strings escaped as Go's encoding/json escapes them")
     func quoting() {
         #expect(ProtoJSON.quoted("a\"b\\c\n<&>\u{1}") == #""a\"b\\c\n\u003c\u0026\u003e\u0001""#)

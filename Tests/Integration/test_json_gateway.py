@@ -32,6 +32,7 @@ SCRIPT = [
     ("/v3/kv/range", {"key": b64("foo")}),
     ("/v3/kv/range", {"key": b64("fo"), "range_end": b64("fp"), "sort_order": "DESCEND", "sort_target": "MOD"}),
     ("/v3/kv/range", {"key": b64("fo"), "rangeEnd": b64("fp"), "keysOnly": True, "limit": "1"}),
+    ("/v3/kv/range", {"key": b64("fo"), "range_end": b64("fp"), "limit": 1, "serializable": True}),
     ("/v3/kv/range", {"key": "AA==", "range_end": "AA==", "count_only": True}),
     ("/v3/kv/range", {"key": b64("foo"), "revision": "100"}),
     ("/v3/kv/range", {"key": ""}),
@@ -93,5 +94,3 @@ def test_gateway_status_and_errors(vigil):
     assert post(vigil.address, "/v3/kv/range", "{")[0] == 400
     status, _, text = post(vigil.address, "/v3/maintenance/transfer-leadership", {"targetID": "1"})
     assert status == 501 and json.loads(text)["code"] == 12
-    # Streaming methods are not served through the gateway.
-    assert post(vigil.address, "/v3/watch", {"create_request": {"key": b64("foo")}})[0] == 404

@@ -50,15 +50,23 @@ public enum ProtoJSON {
     {
         let wrong = Failure(message: "\(schema.name).\(field.name): \(value) is not a valid value")
         func integer() throws(Failure) -> Int64 {
-            if let number = value as? NSNumber, !(value is Bool), let exact = Int64(exactly: number.doubleValue) {
-                return exact
+            if let number = value as? NSNumber, !isBoolean(number) {
+                if isInteger(number) {
+                    // "Q": read as unsigned, above Int64.max.
+                    guard String(cString: number.objCType) != "Q" else { throw wrong }
+                    return number.int64Value
+                }
+                if let exact = Int64(exactly: number.doubleValue) { return exact }
             }
             if let text = value as? String, let parsed = Int64(text) { return parsed }
             throw wrong
         }
         func unsigned() throws(Failure) -> UInt64 {
-            if let number = value as? NSNumber, !(value is Bool), let exact = UInt64(exactly: number.doubleValue) {
-                return exact
+            if let number = value as? NSNumber, !isBoolean(number) {
+                if isInteger(number), number.int64Value >= 0 || String(cString: number.objCType) == "Q" {
+                    return number.uint64Value
+                }
+                if let exact = UInt64(exactly: number.doubleValue) { return exact }
             }
             if let text = value as? String, let parsed = UInt64(text) { return parsed }
             throw wrong
@@ -79,7 +87,7 @@ public enum ProtoJSON {
             let bits: UInt64
             switch field.kind {
             case .float, .double:
-                guard let number = value as? NSNumber, !(value is Bool) else { throw wrong }
+                guard let number = value as? NSNumber, !isBoolean(number) else { throw wrong }
                 bits = field.kind == .float ? UInt64(number.floatValue.bitPattern) : number.doubleValue.bitPattern
             case .fixed32, .fixed64:
                 bits = try unsigned()
@@ -90,7 +98,8 @@ public enum ProtoJSON {
             tag(width == 4 ? 5 : 1)
             for byte in 0..<width { out.append(UInt8(truncatingIfNeeded: bits >> UInt64(8 * byte))) }
         case .bool:
-            guard let flag = value as? Bool else { throw wrong }
+            guard let number = value as? NSNumber, isBoolean(number) else { throw wrong }
+            let flag = number.boolValue
             tag(0)
             out.append(flag ? 1 : 0)
         case .enumeration(let names):
@@ -151,6 +160,18 @@ public enum ProtoJSON {
         return Array(data)
     }
 
+    /// Whether a number JSONSerialization read is `true` or `false`: on Linux the numbers 0 and 1 cast to `Bool`
+    /// as well, so the cast cannot tell them apart; the boolean's type code can.
+    private static func isBoolean(_ number: NSNumber) -> Bool {
+        String(cString: number.objCType) == "c"
+    }
+
+    /// Whether a number JSONSerialization read was written without a fraction or exponent (read exactly, beyond
+    /// the 2^53 a double holds).
+    private static func isInteger(_ number: NSNumber) -> Bool {
+        ["i", "l", "q", "Q", "s"].contains(String(cString: number.objCType))
+    }
+
     static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
         var rest = value
         while rest >= 0x80 {
@@ -158,41 +179,5 @@ public enum ProtoJSON {
             rest >>= 7
         }
         out.append(UInt8(rest))
-    }
-
-    /// The JSON values one after another in `text` (a stream of requests: `{…}{…}` or one per line), each as
-    /// its bytes; strings are skipped whole, so braces inside them do not count.
-    public static func documents(in text: [UInt8]) throws(Failure) -> [[UInt8]] {
-        var documents: [[UInt8]] = []
-        var depth = 0
-        var start: Int?
-        var inString = false
-        var escaped = false
-        for (index, byte) in text.enumerated() {
-            if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "\""):
-                inString = true
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                if depth == 0 { start = index }
-                depth += 1
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                depth -= 1
-                guard depth >= 0 else { throw Failure(message: "invalid JSON: unbalanced \(Character(UnicodeScalar(byte)))") }
-                if depth == 0, let begin = start {
-                    documents.append(Array(text[begin...index]))
-                    start = nil
-                }
-            case 0x20, 0x0A, 0x0D, 0x09:
-                break
-            default:
-                if depth == 0 { throw Failure(message: "invalid JSON: a stream of objects was expected") }
-            }
-        }
-        guard depth == 0, !inString else { throw Failure(message: "invalid JSON: unexpected end of input") }
-        return documents
     }
 }

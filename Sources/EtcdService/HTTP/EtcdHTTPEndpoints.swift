@@ -26,7 +26,7 @@ public final class EtcdHTTPEndpoints: PlainHTTPResponder {
         self.store = store
         self.servesVersion = servesVersion
         probes = [ProbeChecks.liveness(store: store), ProbeChecks.readiness(store: store)]
-        gateway = router.map { JSONGateway(router: $0, logger: logger ?? Logger(label: "vigil.gateway"), store: store) }
+        gateway = router.map { JSONGateway(router: $0, logger: logger ?? Logger(label: "vigil.gateway")) }
     }
 
     public func respond(
@@ -34,6 +34,13 @@ public final class EtcdHTTPEndpoints: PlainHTTPResponder {
     ) {
         if let gateway, gateway.respond(to: request, on: eventLoop, reply: reply) { return }
         reply(respond(to: request))
+    }
+
+    /// The gateway's streaming methods (`POST /v3/watch`, …) are answered as streams.
+    public func streamHandler(
+        for request: PlainHTTPRequest, response: PlainHTTPResponseStream
+    ) -> (any PlainHTTPStreamHandler)? {
+        gateway?.streamHandler(for: request, response: response)
     }
 
     /// The answer to a request for anything but the gateway (all answered at once).

@@ -6,13 +6,12 @@ import NIOCore
 /// etcd's gRPC gateway: the unary methods of its services as `POST /v3/...` with JSON bodies (`curl -X POST
 /// http://127.0.0.1:2379/v3/kv/range -d '{"key":"Zm9v"}'`), for clients without gRPC. Each request is turned into
 /// the method's protobuf request (``ProtoJSON``, from protobuf-c's descriptors), served by the same router as a gRPC
-/// call, and the response turned back into JSON as etcd's gateway writes it. Of the streaming methods only lease
-/// keep-alive is served (its requests are all in the body); Watch and Snapshot are not.
+/// call, and the response turned back into JSON as etcd's gateway writes it. The streaming methods (Watch, lease
+/// keep-alive, Snapshot) stream: requests read from the body as they arrive, each response a `{"result":…}` line
+/// (``GatewayStream``).
 struct JSONGateway: Sendable {
     let router: GRPCRouter
     let logger: Logger
-    /// For `/v3/lease/keepalive`, the one streaming path served (each request in the body answered in turn).
-    let store: EtcdStore
 
     /// etcd 3.5's gateway paths (`google.api.http` in its rpc.proto) → `Service/Method`.
     static let routes: [String: String] = [
@@ -59,13 +58,34 @@ struct JSONGateway: Sendable {
         "/v3/auth/role/revoke": "etcdserverpb.Auth/RoleRevokePermission",
     ]
 
+    /// etcd 3.5's gateway paths of streaming methods → `Service/Method` and how it takes requests.
+    static let streamingRoutes: [String: (method: String, kind: GatewayStream.Kind)] = [
+        "/v3/watch": ("etcdserverpb.Watch/Watch", .bidirectional),
+        "/v3/lease/keepalive": ("etcdserverpb.Lease/LeaseKeepAlive", .bidirectional),
+        "/v3/maintenance/snapshot": ("etcdserverpb.Maintenance/Snapshot", .serverStreaming),
+    ]
+
+    /// The handler of a `POST` to a streaming method's path, answering through `response`; nil for any other
+    /// request.
+    func streamHandler(for request: PlainHTTPRequest, response: PlainHTTPResponseStream) -> GatewayStream? {
+        guard request.method == "POST", let (method, kind) = Self.streamingRoutes[request.path],
+            let types = MessageSchema.methods[method], let input = MessageSchema.registry[types.request],
+            let output = MessageSchema.registry[types.response]
+        else { return nil }
+        let writer = GatewayResponseWriter(response: response, schema: output)
+        guard case .success(let handler) = router.openStream(path: "/" + method, writer: writer) else { return nil }
+        writer.handler = handler
+        return GatewayStream(kind: kind, input: input, response: response, handler: handler)
+    }
+
     /// Serves `request` if its path is a gateway path (answering through `reply`); false otherwise.
     func respond(
         to request: PlainHTTPRequest, on eventLoop: any EventLoop,
         reply: @escaping @Sendable (PlainHTTPResponse) -> Void
     ) -> Bool {
-        if request.path == "/v3/lease/keepalive" {
-            reply(request.method == "POST" ? keepAlive(request.body) : .methodNotAllowed())
+        if Self.streamingRoutes[request.path] != nil {
+            // A POST was answered as a stream (``streamHandler(for:response:)``).
+            reply(.methodNotAllowed())
             return true
         }
         guard let method = Self.routes[request.path] else {
@@ -95,8 +115,7 @@ struct JSONGateway: Sendable {
             case .success(let bytes):
                 do throws(ProtoJSON.Failure) {
                     let json = try ProtoJSON.json(of: bytes, as: output)
-                    reply(PlainHTTPResponse(status: 200, headers: ["Content-Type": "application/json"],
-                                            body: Array(json.utf8)))
+                    reply(PlainHTTPResponse(status: 200, headers: Self.successHeaders, body: Array(json.utf8)))
                 } catch {
                     reply(Self.failure(GRPCStatus(.internal, error.message)))
                 }
@@ -107,36 +126,9 @@ struct JSONGateway: Sendable {
         return true
     }
 
-    /// `POST /v3/lease/keepalive`: the body is a stream of LeaseKeepAliveRequests (`{"ID":…}{"ID":…}`), each
-    /// answered with a `{"result":…}` line, as grpc-gateway streams a bidirectional call; the stream ends with the
-    /// body. A request that cannot be read ends it with grpc-gateway's stream error line.
-    private func keepAlive(_ body: [UInt8]) -> PlainHTTPResponse {
-        guard let input = MessageSchema.registry["etcdserverpb.LeaseKeepAliveRequest"],
-            let output = MessageSchema.registry["etcdserverpb.LeaseKeepAliveResponse"]
-        else { return Self.failure(GRPCStatus(.internal, "no LeaseKeepAlive schema")) }
-        var out = ""
-        var failure: String?
-        do throws(ProtoJSON.Failure) {
-            for document in try ProtoJSON.documents(in: body) {
-                let bytes = try ProtoJSON.encode(json: document, as: input)
-                guard let request = try? LeaseKeepAliveRequest(protobufBytes: bytes) else {
-                    failure = "a LeaseKeepAliveRequest that cannot be read"
-                    break
-                }
-                let response = store.leaseKeepAlive(request).protobufBytes()
-                out += #"{"result":"# + (try ProtoJSON.json(of: response, as: output)) + "}\n"
-            }
-        } catch {
-            failure = error.message
-        }
-        if let failure {
-            // Before any answer the call fails as a whole (etcd: code 2, HTTP 500); later, as a stream error line.
-            if out.isEmpty { return Self.failure(GRPCStatus(.unknown, failure)) }
-            out += #"{"error":{"grpc_code":2,"http_code":500,"message":\#(ProtoJSON.quoted(failure)),"#
-                + #""http_status":"Internal Server Error"}}"# + "\n"
-        }
-        return PlainHTTPResponse(status: 200, headers: ["Content-Type": "application/json"], body: Array(out.utf8))
-    }
+    /// The headers of a successful answer: its type, and the gRPC response headers the gateway received, as
+    /// grpc-gateway forwards them.
+    static let successHeaders = ["Content-Type": "application/json", "Grpc-Metadata-Content-Type": "application/grpc"]
 
     /// An error as etcd's gateway (grpc-gateway v1) writes it: `{"error":…,"message":…,"code":…}` with the HTTP
     /// status its `HTTPStatusFromCode` gives.
@@ -145,6 +137,33 @@ struct JSONGateway: Sendable {
         let body = #"{"error":\#(message),"message":\#(message),"code":\#(status.code.rawValue)}"#
         return PlainHTTPResponse(status: httpStatus(status.code), headers: ["Content-Type": "application/json"],
                                  body: Array(body.utf8))
+    }
+
+    /// An error ending a streamed answer, as grpc-gateway v1 writes it (`{"error":{"grpc_code":…,"http_code":…,
+    /// "message":…,"http_status":…}}`).
+    static func streamError(_ status: GRPCStatus) -> String {
+        let http = httpStatus(status.code)
+        return #"{"error":{"grpc_code":\#(status.code.rawValue),"http_code":\#(http),"#
+            + #""message":\#(ProtoJSON.quoted(status.message)),"http_status":"\#(statusText(http))"}}"#
+    }
+
+    /// Go's `http.StatusText` for the statuses ``httpStatus(_:)`` gives.
+    static func statusText(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 408: "Request Timeout"
+        case 409: "Conflict"
+        case 412: "Precondition Failed"
+        case 429: "Too Many Requests"
+        case 501: "Not Implemented"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        default: "Internal Server Error"
+        }
     }
 
     /// grpc-gateway v1's mapping of gRPC codes to HTTP statuses (as etcd answers: FAILED_PRECONDITION is 412).

@@ -32,10 +32,10 @@ public enum LeaseService {
 /// (as etcd's does).
 final class LeaseKeepAliveHandler: GRPCStreamHandler {
     /// The call; nil once it ended. Touched only on the stream's event loop.
-    private var stream: GRPCServerStream?
+    private var stream: (any GRPCResponseWriter)?
     private let store: EtcdStore
 
-    init(stream: GRPCServerStream, store: EtcdStore) {
+    init(stream: any GRPCResponseWriter, store: EtcdStore) {
         self.stream = stream
         self.store = store
     }

@@ -14,7 +14,7 @@ import NIOCore
 /// the database in memory. Confined to the call's event loop, but for the copy.
 final class SnapshotHandler: GRPCStreamHandler {
     /// The call; nil once it ended. Event loop only.
-    private var stream: GRPCServerStream?
+    private var stream: (any GRPCResponseWriter)?
     private let store: EtcdStore
     /// Whether the request arrived (a server-streaming call takes one; later ones are ignored, as grpc-go does).
     private var requested = false
@@ -26,7 +26,7 @@ final class SnapshotHandler: GRPCStreamHandler {
     /// etcd's blob size.
     static let blobSize = 32 * 1024
 
-    init(stream: GRPCServerStream, store: EtcdStore) {
+    init(stream: any GRPCResponseWriter, store: EtcdStore) {
         self.stream = stream
         self.store = store
     }

@@ -12,7 +12,7 @@ import WatchHub
 /// budget and parks the stream's watchers, which are caught up from history once the client reads again.
 final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
     /// The call; nil once it ended. Touched only on `eventLoop`.
-    private var stream: GRPCServerStream?
+    private var stream: (any GRPCResponseWriter)?
     private let eventLoop: any EventLoop
     private let hub: WatchHub
     private let identity: ClusterIdentity
@@ -27,7 +27,7 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
     /// Most hub deliveries sent per event-loop turn before yielding to other streams on the loop.
     private static let deliveriesPerTurn = 256
 
-    init(stream: GRPCServerStream, store: EtcdStore, configuration: WatchService.Configuration) {
+    init(stream: any GRPCResponseWriter, store: EtcdStore, configuration: WatchService.Configuration) {
         self.stream = stream
         self.eventLoop = stream.eventLoop
         self.hub = store.watchHub
@@ -130,7 +130,7 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
         }
     }
 
-    private func send(_ delivery: Delivery, on stream: GRPCServerStream) {
+    private func send(_ delivery: Delivery, on stream: any GRPCResponseWriter) {
         switch delivery {
         case .created(let watchID, let revision, let canceled, let reason):
             stream.send(
@@ -200,7 +200,7 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
 
     /// etcd's `sendFragments`: when the whole response would reach the threshold, send the events in pieces, each
     /// as large as fits (at least one event), every piece but the last marked `fragment`.
-    private func sendFragments(shell: WatchResponse, events: [[UInt8]], on stream: GRPCServerStream) {
+    private func sendFragments(shell: WatchResponse, events: [[UInt8]], on stream: any GRPCResponseWriter) {
         let plain = shell.protobufBytes()
         let total = plain.count + events.reduce(0) { $0 + $1.count }
         guard total >= configuration.fragmentThreshold else {
@@ -228,7 +228,7 @@ final class WatchHandler: GRPCStreamHandler, WatchSink, @unchecked Sendable {
     /// Sends one response: its encoded shell (and, when the shell is shared by several watchers, the watch ID
     /// field) followed by pre-encoded `events` fields, written straight into the stream's outbound queue.
     private func send(
-        shell: [UInt8], watchID: Int64 = 0, _ events: ArraySlice<[UInt8]>, on stream: GRPCServerStream
+        shell: [UInt8], watchID: Int64 = 0, _ events: ArraySlice<[UInt8]>, on stream: any GRPCResponseWriter
     ) {
         var length = Self.headLength(shell, watchID)
         for event in events { length += event.count }

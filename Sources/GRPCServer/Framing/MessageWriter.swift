@@ -20,6 +20,17 @@ public struct MessageWriter: ~Copyable {
     /// Bytes written so far.
     public var written: Int { offset }
 
+    /// A message of `length` bytes that `body` writes (exactly that many), as an array: for a writer that sends a
+    /// message on in another form (etcd's JSON gateway) rather than into a gRPC frame.
+    public static func bytes(length: Int, body: (inout MessageWriter) -> Void) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
+            var writer = MessageWriter(space: UnsafeMutableRawBufferPointer(buffer))
+            body(&writer)
+            precondition(writer.written == length, "a message body wrote other than its length")
+            initialized = length
+        }
+    }
+
     // The writes are inlinable: a response is written a few bytes at a time, from another module.
 
     /// Appends `bytes`.

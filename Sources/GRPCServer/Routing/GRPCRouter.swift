@@ -9,8 +9,9 @@ public struct GRPCRouter: Sendable {
     /// call the responder, at once or later from any thread.
     public typealias UnaryHandler = @Sendable (_ request: [UInt8], _ context: GRPCCallContext, _ responder: UnaryResponder) -> Void
 
-    /// Creates the handler of a streaming call (client-, server- or bidirectional streaming alike).
-    public typealias StreamHandlerFactory = @Sendable (_ stream: GRPCServerStream) -> any GRPCStreamHandler
+    /// Creates the handler of a streaming call (client-, server- or bidirectional streaming alike), answering
+    /// through `stream`: the call's HTTP/2 stream, or a JSON gateway's HTTP/1.1 response.
+    public typealias StreamHandlerFactory = @Sendable (_ stream: any GRPCResponseWriter) -> any GRPCStreamHandler
 
     /// How a method is served.
     public enum Method: Sendable {
@@ -58,10 +59,7 @@ public struct GRPCRouter: Sendable {
         path: String, request: [UInt8], eventLoop: any EventLoop, logger: Logger,
         reply: @escaping @Sendable (Result<[UInt8], GRPCStatus>) -> Void
     ) {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        let head = GRPCRequestHead(
-            path: path, service: parts.first.map(String.init) ?? "", method: parts.dropFirst().first.map(String.init) ?? "",
-            timeout: nil, encoding: nil, metadata: [])
+        let head = Self.head(path: path)
         switch route(head) {
         case .success(.unary(let handler)):
             let context = GRPCCallContext(
@@ -72,6 +70,28 @@ public struct GRPCRouter: Sendable {
         case .failure(let status):
             reply(.failure(status))
         }
+    }
+
+    /// Starts the streaming method at `path` without an HTTP/2 stream, as a JSON gateway serving it over HTTP/1.1
+    /// does: the handler answers through `writer`, and the caller feeds it the request messages. `UNIMPLEMENTED`
+    /// for a path that is not a streaming method.
+    public func openStream(path: String, writer: any GRPCResponseWriter) -> Result<any GRPCStreamHandler, GRPCStatus> {
+        switch route(Self.head(path: path)) {
+        case .success(.streaming(let factory)):
+            .success(factory(writer))
+        case .success(.unary):
+            .failure(GRPCStatus(.unimplemented, "\(path) is a unary method"))
+        case .failure(let status):
+            .failure(status)
+        }
+    }
+
+    /// The request head of a call made without HTTP/2 (no deadline, encoding or metadata).
+    private static func head(path: String) -> GRPCRequestHead {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        return GRPCRequestHead(
+            path: path, service: parts.first.map(String.init) ?? "", method: parts.dropFirst().first.map(String.init) ?? "",
+            timeout: nil, encoding: nil, metadata: [])
     }
 
     /// Every registered path, sorted; for logs and tests.

@@ -6,7 +6,7 @@ import Logging
 /// Confined to its connection's event loop: handlers call ``send(_:)`` and ``finish(_:)`` there (hop with
 /// ``eventLoop`` from elsewhere). The connection owns its streams and drops a stream when nghttp2 closes it; the
 /// stream and its handler reference each other until the call ends, when the stream lets the handler go.
-public final class GRPCServerStream {
+public final class GRPCServerStream: GRPCResponseWriter {
     /// The HTTP/2 stream this call runs on.
     public let id: HTTP2StreamID
     /// The connection that owns this stream and outlives it.
@@ -57,18 +57,6 @@ public final class GRPCServerStream {
 
     /// Bytes queued for this stream and not yet handed to nghttp2.
     public var queuedBytes: Int { outbound.queuedBytes }
-
-    /// Sends one response message. Dropped if the call has ended.
-    public func send(_ message: [UInt8]) {
-        send(length: message.count) { $0.write(message) }
-    }
-
-    /// Sends one response message of `length` bytes, which `body` writes straight into the outbound queue (exactly
-    /// `length` bytes): a message made of shared pieces is framed without being joined first. Dropped if the call
-    /// has ended.
-    public func send(length: Int, body: (inout MessageWriter) -> Void) {
-        send(count: 1) { _ in length } body: { _, message in body(&message) }
-    }
 
     /// Sends `count` response messages in one go: message `i` is `length(i)` bytes, which `body(i, &writer)`
     /// writes. For a producer with many messages at once (a revision's events for many watchers): the call's state,

@@ -9,8 +9,8 @@ struct GRPCConnectionHandlerTests {
     /// A streaming handler that echoes and counts cancellations.
     final class Echo: GRPCStreamHandler {
         static let cancellations = NIOLockedValueBox(0)
-        var stream: GRPCServerStream?
-        init(stream: GRPCServerStream) { self.stream = stream }
+        var stream: (any GRPCResponseWriter)?
+        init(stream: any GRPCResponseWriter) { self.stream = stream }
         func receive(_ message: [UInt8]) { stream?.send(message) }
         func receiveEnd() { stream?.finish(.ok); stream = nil }
         func cancelled() {
@@ -22,10 +22,10 @@ struct GRPCConnectionHandlerTests {
     /// A streaming handler that, asked for `n` messages, sends them as fast as the stream takes them, flushing after
     /// each burst, and resumes when the stream becomes writable — from inside the connection's flush.
     final class Flood: GRPCStreamHandler {
-        var stream: GRPCServerStream?
+        var stream: (any GRPCResponseWriter)?
         var next = 0
         var total = 0
-        init(stream: GRPCServerStream) { self.stream = stream }
+        init(stream: any GRPCResponseWriter) { self.stream = stream }
         static func message(_ index: Int) -> [UInt8] { [UInt8(index / 256), UInt8(index % 256)] + Array(repeating: 7, count: 498) }
         func receive(_ message: [UInt8]) {
             total = Int(message[0]) * 100
