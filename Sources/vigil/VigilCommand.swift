@@ -67,6 +67,16 @@ struct VigilCommand: AsyncParsableCommand {
     var maxTxnOps = 128
 
     @Option(
+        name: .customLong("cors"),
+        help: "Comma-separated origins given CORS headers on the client port's HTTP answers ('*' or empty: all).")
+    var cors = "*"
+
+    @Option(
+        name: .customLong("host-whitelist"),
+        help: "Comma-separated host names the client port answers over plain HTTP ('*' or empty: all), against DNS rebinding.")
+    var hostWhitelist = "*"
+
+    @Option(
         name: .customLong("experimental-watch-progress-notify-interval"),
         help: "Duration of periodic watch progress notifications (etcd's default 10m; e.g. 5s, 500ms).")
     var progressNotifyInterval: DurationFlag = DurationFlag(milliseconds: 600_000)
@@ -184,7 +194,9 @@ struct VigilCommand: AsyncParsableCommand {
                 fragmentThreshold: maxRequestBytes + 512 * 1024,
                 progressNotifyInterval: .milliseconds(Int64(progressNotifyInterval.milliseconds))))
         if diagnosticService { DiagnosticService.register(into: &router, store: store) }
-        configuration.plainHTTP = EtcdHTTPEndpoints(store: store, router: router, logger: logger)
+        let accessControl = HTTPAccessControl(cors: Self.commaList(cors), hostWhitelist: Self.commaList(hostWhitelist))
+        configuration.plainHTTP = EtcdHTTPEndpoints(
+            store: store, router: router, logger: logger, accessControl: accessControl)
 
         let signals = SignalWaiter(signals: [SIGTERM, SIGINT])
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
@@ -246,6 +258,11 @@ extension VigilCommand {
             throw BindFailure(addresses: addresses, error: error)
         }
         return server
+    }
+
+    /// A comma-separated flag value as its items, blanks dropped (`a, b,` → `["a", "b"]`).
+    static func commaList(_ value: String) -> [String] {
+        value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     /// Opens the data directory (locked against a second vigil) and the store on it.

@@ -9,17 +9,17 @@ import subprocess
 
 import grpc
 
-from conftest import VigilProcess, free_port, wait_until, VIGIL_BIN
+from conftest import EtcdProcess, VigilProcess, free_port, wait_until, VIGIL_BIN
 
 ENV = dict(os.environ, ETCDCTL_API="3")
 
 
-def request(address, path, method="GET"):
+def request(address, path, method="GET", headers=None, body=None):
     """One request on a fresh connection: (status, headers, body)."""
     host, port = address.split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=10)
     try:
-        connection.request(method, path)
+        connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
         return response.status, dict(response.getheaders()), response.read()
     finally:
@@ -187,3 +187,50 @@ def test_etcdctl_check_datascale_reads_the_memory_metric(vigil):
     for name in ("process_resident_memory_bytes", "process_cpu_seconds_total", "process_open_fds",
                  "process_start_time_seconds"):
         assert float(families[name][1][name]) > 0, name
+
+
+CORS = ("Access-Control-Allow-Headers", "Access-Control-Allow-Methods", "Access-Control-Allow-Origin")
+
+
+def access_script(address):
+    """Requests with various Host and Origin headers: status, the CORS headers and, for refusals, the body."""
+    answers = []
+    for path, method, headers, body in [
+        ("/version", "GET", {"Host": "allowed.example:2379"}, None),
+        ("/version", "GET", {"Host": "allowed.example", "Origin": "http://a.example:80"}, None),
+        ("/version", "GET", {"Host": "allowed.example", "Origin": "http://c.example:80"}, None),
+        ("/version", "GET", {"Host": "ALLOWED.example"}, None),
+        ("/version", "GET", {"Host": "rebound.example:2379"}, None),
+        ("/metrics", "GET", {"Host": "[::1]:2379"}, None),
+        ("/v3/kv/range", "POST", {"Host": "evil.example"}, '{"key":"Zm9v"}'),
+        ("/v3/kv/range", "OPTIONS", {"Host": "allowed.example", "Origin": "http://b.example:80"}, None),
+        ("/v3beta/kv/range", "POST", {"Host": "127.0.0.1", "Origin": "http://a.example:80"}, '{"key":"Zm9v"}'),
+        ("/v3/watch", "POST", {"Host": "evil.example"}, '{"create_request":{"key":"Zm9v"}}'),
+    ]:
+        status, got, text = request(address, path, method, headers, body)
+        answers.append((path, method, status, {name: got.get(name) for name in CORS},
+                        text if status >= 400 else None))
+    return answers
+
+
+def test_host_whitelist_cors_options_and_v3beta_as_etcd(tmp_path):
+    flags = ["--host-whitelist", "allowed.example,127.0.0.1,::1", "--cors", "http://a.example:80,http://b.example:80"]
+    import shutil
+    import pytest
+    if shutil.which("etcd") is None:
+        pytest.skip("etcd-server is not installed (make test installs it)")
+    vigil, etcd = VigilProcess(extra_args=flags), EtcdProcess(extra_args=flags)
+    try:
+        ours, theirs = access_script(vigil.address), access_script(etcd.address)
+    finally:
+        vigil.terminate()
+        etcd.terminate()
+    assert ours == theirs
+    assert ours[4][2] == 421 and b'etcd --host-whitelist "rebound.example"' in ours[4][4]
+    # Without the flags every origin gets the headers, as etcd's defaults ('*') give them.
+    default = VigilProcess()
+    try:
+        status, got, _ = request(default.address, "/health", headers={"Host": "anything.example"})
+        assert status == 200 and got["Access-Control-Allow-Origin"] == "*"
+    finally:
+        default.terminate()

@@ -19,12 +19,18 @@ public final class EtcdHTTPEndpoints: PlainHTTPResponder {
     private let probes: [ProbeChecks]
     /// etcd's JSON gateway (`/v3/...`), on the client port only.
     private let gateway: JSONGateway?
+    /// `--host-whitelist` and `--cors`, on the client port only (etcd's metrics listener has neither).
+    private let accessControl: HTTPAccessControl?
 
     /// The endpoints of the client port (with `router`, the JSON gateway over its methods) or, without
     /// `/version` and the gateway, of a `--listen-metrics-urls` listener.
-    public init(store: EtcdStore, router: GRPCRouter? = nil, logger: Logger? = nil, servesVersion: Bool = true) {
+    public init(
+        store: EtcdStore, router: GRPCRouter? = nil, logger: Logger? = nil, servesVersion: Bool = true,
+        accessControl: HTTPAccessControl? = nil
+    ) {
         self.store = store
         self.servesVersion = servesVersion
+        self.accessControl = accessControl
         probes = [ProbeChecks.liveness(store: store), ProbeChecks.readiness(store: store)]
         gateway = router.map { JSONGateway(router: $0, logger: logger ?? Logger(label: "vigil.gateway")) }
     }
@@ -32,15 +38,39 @@ public final class EtcdHTTPEndpoints: PlainHTTPResponder {
     public func respond(
         to request: PlainHTTPRequest, on eventLoop: any EventLoop, reply: @escaping @Sendable (PlainHTTPResponse) -> Void
     ) {
-        if let gateway, gateway.respond(to: request, on: eventLoop, reply: reply) { return }
-        reply(respond(to: request))
+        guard let accessControl else { return serve(request, on: eventLoop, reply: reply) }
+        switch accessControl.decide(request) {
+        case .refuse(let response), .answer(let response):
+            reply(response)
+        case .serve(let request, let headers):
+            serve(request, on: eventLoop) { response in
+                var response = response
+                response.headers.merge(headers) { own, _ in own }
+                reply(response)
+            }
+        }
     }
 
     /// The gateway's streaming methods (`POST /v3/watch`, …) are answered as streams.
     public func streamHandler(
         for request: PlainHTTPRequest, response: PlainHTTPResponseStream
     ) -> (any PlainHTTPStreamHandler)? {
-        gateway?.streamHandler(for: request, response: response)
+        var request = request
+        if let accessControl {
+            // A refused request is answered whole, by ``respond(to:on:reply:)``.
+            guard case .serve(let allowed, let headers) = accessControl.decide(request) else { return nil }
+            request = allowed
+            response.headers.merge(headers) { own, _ in own }
+        }
+        return gateway?.streamHandler(for: request, response: response)
+    }
+
+    /// Serves a request the access control let through.
+    private func serve(
+        _ request: PlainHTTPRequest, on eventLoop: any EventLoop, reply: @escaping @Sendable (PlainHTTPResponse) -> Void
+    ) {
+        if let gateway, gateway.respond(to: request, on: eventLoop, reply: reply) { return }
+        reply(respond(to: request))
     }
 
     /// The answer to a request for anything but the gateway (all answered at once).
