@@ -29,12 +29,15 @@ struct JSONDocumentSplitterTests {
     func failure() {
         var splitter = JSONDocumentSplitter()
         #expect(text(splitter.append(Array(#"{"a":1} xx {"b":2}"#.utf8))) == [#"{"a":1}"#])
-        #expect(splitter.failure?.message == "invalid JSON: a stream of objects was expected")
+        #expect(splitter.failure?.message == "invalid character 'x' looking for beginning of value")
         #expect(splitter.append(Array("{}".utf8)).isEmpty)
         var unbalanced = JSONDocumentSplitter()
         #expect(unbalanced.append(Array("}".utf8)).isEmpty && unbalanced.failure != nil)
         var top = JSONDocumentSplitter()
         #expect(top.append(Array(#""text""#.utf8)).isEmpty && top.failure != nil)
+        var control = JSONDocumentSplitter()
+        #expect(control.append([0x01]).isEmpty)
+        #expect(control.failure?.message == #"invalid character '\x01' looking for beginning of value"#)
     }
 
     @Test("a stream ending inside a value fails with Go's unexpected EOF; a value too large fails")
