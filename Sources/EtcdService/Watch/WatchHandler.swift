@@ -5,7 +5,8 @@ import NIOCore
 import WatchHub
 
 /// Serves one Watch stream: turns requests into hub calls, and drains the hub's queue for this stream into the
-/// gRPC stream as fast as the client reads (etcd's `serverWatchStream` recvLoop/sendLoop pair).
+/// call's writer — its HTTP/2 stream, or the JSON gateway's response — as fast as the client reads (etcd's
+/// `serverWatchStream` recvLoop/sendLoop pair).
 ///
 /// Runs on the stream's event loop, except ``wake()``, which the hub calls from any thread. When the transport
 /// reports the client is not reading (`isWritable == false`), draining stops; the hub's queue then fills to its

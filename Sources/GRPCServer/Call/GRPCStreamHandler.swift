@@ -1,5 +1,6 @@
 /// Serves one streaming call. Created by a ``GRPCRouter/StreamHandlerFactory`` for each call and driven on the
-/// call's event loop; it answers through the ``GRPCServerStream`` it was created with.
+/// call's event loop; it answers through the ``GRPCResponseWriter`` it was created with (the call's HTTP/2 stream,
+/// or a JSON gateway's HTTP/1.1 response).
 public protocol GRPCStreamHandler: AnyObject {
     /// One request message, in arrival order.
     func receive(_ message: [UInt8])
@@ -11,7 +12,8 @@ public protocol GRPCStreamHandler: AnyObject {
     /// The handler must stop producing and release what it holds; sends are dropped from now on.
     func cancelled()
 
-    /// The stream's outbound queue drained below its low watermark after ``GRPCServerStream/isWritable`` was false.
+    /// The writer can take more after ``GRPCResponseWriter/isWritable`` was false (for an HTTP/2 stream: its
+    /// outbound queue drained below its low watermark).
     func becameWritable()
 }
 
