@@ -93,4 +93,4 @@ def test_gateway_status_and_errors(vigil):
     assert json.loads(text)["version"] == "3.5.13"
     assert post(vigil.address, "/v3/kv/range", "{")[0] == 400
     status, _, text = post(vigil.address, "/v3/maintenance/transfer-leadership", {"targetID": "1"})
-    assert status == 501 and json.loads(text)["code"] == 12
+    assert status == 412 and json.loads(text)["message"] == "etcdserver: bad leader transferee"

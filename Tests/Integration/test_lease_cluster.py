@@ -96,6 +96,20 @@ def test_endpoint_status_health_and_member_list(vigil, etcd):
     assert code != 0 and "member not found" in err
 
 
+def test_move_leader_to_itself_succeeds_and_to_another_is_refused_as_etcd(vigil, etcd):
+    answers = []
+    for server in (vigil, etcd):
+        _, out, _ = etcdctl(server.address, "endpoint", "status", "-w", "json")
+        member = "%x" % json.loads(out)[0]["Status"]["header"]["member_id"]
+        code, out, err = etcdctl(server.address, "move-leader", member)
+        answers.append((code, out.replace(member, "ID")))
+        code, out, err = etcdctl(server.address, "move-leader", "1234")
+        answers.append((code, out, err.strip().splitlines()[-1]))
+    assert answers[:2] == answers[2:]
+    assert answers[0] == (0, "Leadership transferred from ID to ID\n")
+    assert answers[1][2] == "Error: etcdserver: bad leader transferee"
+
+
 def test_auth_handshake_while_auth_is_off(vigil, etcd):
     # A client configured with a user still works: Authenticate says auth is off, and clientv3 carries on.
     for address in (vigil.address, etcd.address):

@@ -170,6 +170,14 @@ extension HashKVRequest {
     }
 }
 
+extension MoveLeaderRequest {
+    public init(protobufBytes bytes: [UInt8]) throws(ProtoDecodingError) {
+        self = try unpack(
+            bytes, name: "etcdserverpb.MoveLeaderRequest", unpack: etcdserverpb__move_leader_request__unpack,
+            free: etcdserverpb__move_leader_request__free_unpacked, convert: { MoveLeaderRequest(targetID: $0.targetid) })
+    }
+}
+
 extension SnapshotRequest {
     public init(protobufBytes bytes: [UInt8]) throws(ProtoDecodingError) {
         self = try unpack(
@@ -276,6 +284,16 @@ extension DefragmentResponse {
             c.header = arena.header(header)
         }
         return pack(c, size: etcdserverpb__defragment_response__get_packed_size, pack: etcdserverpb__defragment_response__pack)
+    }
+}
+
+extension MoveLeaderResponse {
+    public func protobufBytes() -> [UInt8] {
+        let arena = CArena()
+        let c = arena.message(etcdserverpb__move_leader_response__init) { (c: inout Etcdserverpb__MoveLeaderResponse) in
+            c.header = arena.header(header)
+        }
+        return pack(c, size: etcdserverpb__move_leader_response__get_packed_size, pack: etcdserverpb__move_leader_response__pack)
     }
 }
 

@@ -132,3 +132,15 @@ public struct MemberListRequest: ProtoDecodable, Equatable { public init() {} }
 public struct MemberAddRequest: ProtoDecodable, Equatable { public init() {} }
 public struct SnapshotRequest: ProtoDecodable, Equatable { public init() {} }
 public struct HashRequest: ProtoDecodable, Equatable { public init() {} }
+
+/// `MoveLeaderRequest`: the member to hand leadership to.
+public struct MoveLeaderRequest: ProtoDecodable, Equatable {
+    /// The member ID of the new leader.
+    public var targetID: UInt64
+    public init(targetID: UInt64) { self.targetID = targetID }
+}
+
+public struct MoveLeaderResponse: ProtoEncodable, Equatable {
+    public var header: ResponseHeader
+    public init(header: ResponseHeader) { self.header = header }
+}

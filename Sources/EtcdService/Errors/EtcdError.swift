@@ -23,6 +23,7 @@ public enum EtcdError: Error, Hashable, Sendable {
     case notEnoughStartedMembers
     case memberNotLearner
     case unhealthyCluster
+    case badLeaderTransferee
     case noSpace
     /// Something failed inside the server; etcd answers UNKNOWN with the error text.
     case `internal`(String)
@@ -50,6 +51,7 @@ public enum EtcdError: Error, Hashable, Sendable {
             GRPCStatus(.failedPrecondition, "etcdserver: re-configuration failed due to not enough started members")
         case .memberNotLearner: GRPCStatus(.failedPrecondition, "etcdserver: can only promote a learner member")
         case .unhealthyCluster: GRPCStatus(.unavailable, "etcdserver: unhealthy cluster")
+        case .badLeaderTransferee: GRPCStatus(.failedPrecondition, "etcdserver: bad leader transferee")
         case .noSpace: GRPCStatus(.resourceExhausted, "etcdserver: mvcc: database space exceeded")
         case .internal(let text): GRPCStatus(.unknown, text)
         }

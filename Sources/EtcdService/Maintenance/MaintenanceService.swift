@@ -3,8 +3,9 @@ public import GRPCServer
 
 /// `etcdserverpb.Maintenance`: Status, Alarm, Defragment (which rebuilds the data directory's database), Snapshot (a
 /// copy of it), HashKV (etcd's hash of the key-value history) and Hash (the same hash: etcd's covers its whole bbolt
-/// file, which Vigil does not have); MoveLeader and Downgrade, which a single embedded member cannot honour, answer
-/// `UNIMPLEMENTED` with a message saying so.
+/// file, which Vigil does not have); MoveLeader, which a single member honours only for itself (as a one-member
+/// etcd: leadership "moves" to the leader, any other ID is a bad transferee); Downgrade answers `UNIMPLEMENTED`
+/// with a message saying so.
 public enum MaintenanceService {
     public static let serviceName = "etcdserverpb.Maintenance"
 
@@ -37,11 +38,15 @@ public enum MaintenanceService {
                 }
             }
         }
-        for method in ["MoveLeader", "Downgrade"] {
-            let message = "vigil: Maintenance.\(method) is not supported by this server"
-            router.registerUnary(service: serviceName, method: method) { _, _, responder in
-                responder.respond(.failure(GRPCStatus(.unimplemented, message)))
-            }
+        router.registerUnary(service: serviceName, method: "MoveLeader") { bytes, _, responder in
+            responder.respond(serve(bytes, as: MoveLeaderRequest.self) { (request) throws(EtcdError) in
+                guard request.targetID == store.identity.memberID else { throw .badLeaderTransferee }
+                return MoveLeaderResponse(header: store.identity.header(revision: store.currentRevision))
+            })
+        }
+        let message = "vigil: Maintenance.Downgrade is not supported by this server"
+        router.registerUnary(service: serviceName, method: "Downgrade") { _, _, responder in
+            responder.respond(.failure(GRPCStatus(.unimplemented, message)))
         }
     }
 }
