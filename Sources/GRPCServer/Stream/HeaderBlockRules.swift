@@ -40,16 +40,21 @@ enum HeaderBlockRules {
     /// plain comparisons (a set of names would hash each one).
     private static func isWellFormedRegular(_ field: HeaderField) -> Bool {
         guard isValidName(field.name), isValidValue(field.value) else { return false }
-        switch field.name {
-        case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade": return false
-        case "te": return field.value == "trailers" || field.value.lowercased() == "trailers"
+        // By length first: most names match none of these lengths, and comparing a name of over 15 bytes with a
+        // string takes the slow path of String's equality.
+        switch field.name.utf8.count {
+        case 2: return field.name != "te" || field.value == "trailers" || field.value.lowercased() == "trailers"
+        case 7: return field.name != "upgrade"
+        case 10: return field.name != "connection" && field.name != "keep-alive"
+        case 16: return field.name != "proxy-connection"
+        case 17: return field.name != "transfer-encoding"
         default: return true
         }
     }
 
     /// A non-empty token (RFC 9110 §5.6.2) without upper-case letters.
     static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.allSatisfy(isLowerCaseTokenByte)
+        !name.isEmpty && allBytes(of: name, satisfy: isLowerCaseTokenByte)
     }
 
     /// A letter (lower case), a digit, or one of the symbols ``!#$%&'*+-.^_`|~``.
@@ -69,6 +74,12 @@ enum HeaderBlockRules {
 
     /// No control character but horizontal tab (what grpc-go's HTTP/2 framer accepts).
     static func isValidValue(_ value: String) -> Bool {
-        value.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }
+        allBytes(of: value) { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }
+    }
+
+    /// Whether every UTF-8 byte of `text` satisfies `test`: over the string's contiguous bytes where it has them
+    /// (every native string; a loop over a buffer, where the UTF-8 view checks its representation per byte).
+    private static func allBytes(of text: String, satisfy test: (UInt8) -> Bool) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(test) } ?? text.utf8.allSatisfy(test)
     }
 }

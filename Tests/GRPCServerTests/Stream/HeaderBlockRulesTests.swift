@@ -21,6 +21,15 @@ struct HeaderBlockRulesTests {
         #expect(head.service == "etcdserverpb.Maintenance" && head.method == "Status")
     }
 
+    @Test("names as long as a connection-specific one are fine when they are another name")
+    func sameLengthNames() {
+        let others = [
+            HeaderField("ab", "1"), HeaderField("upgrayd", "1"), HeaderField("connectiox", "1"),
+            HeaderField("proxy-connectiox", "1"), HeaderField("transfer-encodinx", "1"),
+        ]
+        #expect(HeaderBlockRules.isWellFormedRequest(memberDial + others))
+    }
+
     @Test(
         "malformed request heads",
         arguments: [
@@ -41,7 +50,7 @@ struct HeaderBlockRulesTests {
             HeaderField("Content-Length", "5"), HeaderField("x y", "1"), HeaderField("", "1"),
             HeaderField("connection", "close"), HeaderField("transfer-encoding", "chunked"),
             HeaderField("upgrade", "h2c"), HeaderField("te", "gzip"), HeaderField("x-a", "1\r\nx-b: 2"),
-            HeaderField("x-a", "nul\u{0}"),
+            HeaderField("x-a", "nul\u{0}"), HeaderField("keep-alive", "5"), HeaderField("proxy-connection", "x"),
         ])
     func malformedField(field: HeaderField) {
         #expect(!HeaderBlockRules.isWellFormedRequest(memberDial + [field]), "\(field)")
