@@ -37,6 +37,29 @@ def test_health_check_unknown_service_is_not_found(vigil):
         assert error.value.details() == "unknown service"
 
 
+def health_watch(address, protos):
+    """Health/Watch for three services: each stream's first status, read before the client cancels it."""
+    pb = protos.health_pb2
+    statuses = []
+    with grpc.insecure_channel(address) as channel:
+        watch = channel.unary_stream("/grpc.health.v1.Health/Watch",
+                                     request_serializer=pb.HealthCheckRequest.SerializeToString,
+                                     response_deserializer=pb.HealthCheckResponse.FromString)
+        for service in ("", "etcdserverpb.KV", "no.such.Service"):
+            stream = watch(pb.HealthCheckRequest(service=service), timeout=30)
+            statuses.append(next(stream).status)
+            stream.cancel()
+    return statuses
+
+
+def test_health_watch_sends_the_status_and_stays_open_as_etcd(vigil, etcd, protos):
+    pb = protos.health_pb2
+    statuses = health_watch(vigil.address, protos)
+    assert statuses == health_watch(etcd.address, protos)
+    assert statuses == [pb.HealthCheckResponse.SERVING, pb.HealthCheckResponse.SERVICE_UNKNOWN,
+                        pb.HealthCheckResponse.SERVICE_UNKNOWN]
+
+
 def test_unknown_method_and_service_are_unimplemented(vigil):
     with grpc.insecure_channel(vigil.address) as channel:
         with pytest.raises(grpc.RpcError) as error:

@@ -1,8 +1,8 @@
 import EtcdProto
 public import GRPCServer
 
-/// `grpc.health.v1.Health`: the standard gRPC health check. Vigil is one process with an embedded store, so it
-/// is `SERVING` as a whole (service `""`) as long as it answers at all.
+/// `grpc.health.v1.Health`: the standard gRPC health check, `Check` and `Watch` (``HealthWatchHandler``). Vigil is
+/// one process with an embedded store, so it is `SERVING` as a whole (service `""`) as long as it answers at all.
 public enum HealthService {
     /// The gRPC service name.
     public static let serviceName = "grpc.health.v1.Health"
@@ -23,6 +23,9 @@ public enum HealthService {
                 return
             }
             responder.respond(.success(HealthCheckResponse(status: .serving).protobufBytes()))
+        }
+        router.registerStreaming(service: serviceName, method: "Watch") { stream in
+            HealthWatchHandler(stream: stream, services: services)
         }
     }
 }
