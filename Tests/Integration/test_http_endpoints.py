@@ -234,3 +234,31 @@ def test_host_whitelist_cors_options_and_v3beta_as_etcd(tmp_path):
         assert status == 200 and got["Access-Control-Allow-Origin"] == "*"
     finally:
         default.terminate()
+
+
+def expect_continue(address):
+    """A POST that waits for `100 Continue` before sending its body (curl does so above 1 MiB), then an
+    expectation no server meets; the status lines read."""
+    host, port = address.split(":")
+    body = b'{"key":"Zm9v","value":"YmFy"}'
+    lines = []
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"POST /v3/kv/put HTTP/1.1\r\nHost: %s\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n"
+                     % (address.encode(), len(body)))
+        received = b""
+        while b"\r\n\r\n" not in received:  # the interim answer, before any body was sent
+            received += sock.recv(4096)
+        lines.append(received.split(b"\r\n")[0])
+        sock.sendall(body)
+        received = received.split(b"\r\n\r\n", 1)[1]
+        while b"\r\n" not in received:
+            received += sock.recv(4096)
+        lines.append(received.split(b"\r\n")[0])
+    status, headers, _ = request(address, "/v3/kv/range", "POST", {"Expect": "something-else"}, '{"key":"Zm9v"}')
+    lines.append((status, headers.get("Connection")))
+    return lines
+
+
+def test_expect_100_continue_as_go_answers_it(vigil, etcd):
+    assert expect_continue(vigil.address) == expect_continue(etcd.address) == [
+        b"HTTP/1.1 100 Continue", b"HTTP/1.1 200 OK", (417, "close")]

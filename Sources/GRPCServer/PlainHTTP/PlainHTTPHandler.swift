@@ -40,6 +40,7 @@ final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            guard expectationMet(head, context: context) else { return }
             let request = PlainHTTPRequest(
                 method: head.method.rawValue, target: head.uri, headers: head.headers.map { ($0.name, $0.value) })
             let response = PlainHTTPResponseStream(
@@ -85,6 +86,24 @@ final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
             }
         }
+    }
+
+    /// `Expect: 100-continue` (curl sends it before a body over 1 MiB, and waits a second for the answer) is
+    /// answered `100 Continue` at once, as Go's server does once a handler reads the body; any other expectation
+    /// gets Go's `417 Expectation Failed` and the connection closes. Returns whether the request goes on.
+    private func expectationMet(_ head: HTTPRequestHead, context: ChannelHandlerContext) -> Bool {
+        guard head.version.major == 1, head.version.minor >= 1, let expect = head.headers.first(name: "expect") else {
+            return true
+        }
+        guard expect.lowercased() == "100-continue" else {
+            pending = nil  // the rest of this request is dropped; the connection closes after the answer
+            Self.answer(PlainHTTPResponse(status: 417, body: []), method: head.method.rawValue, version: head.version,
+                        keepAlive: false, context: context)
+            return false
+        }
+        context.writeAndFlush(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: head.version, status: .continue))),
+                              promise: nil)
+        return true
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
