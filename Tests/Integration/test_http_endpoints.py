@@ -262,3 +262,24 @@ def expect_continue(address):
 def test_expect_100_continue_as_go_answers_it(vigil, etcd):
     assert expect_continue(vigil.address) == expect_continue(etcd.address) == [
         b"HTTP/1.1 100 Continue", b"HTTP/1.1 200 OK", (417, "close")]
+
+
+def without_or_with_two_hosts(address):
+    """HTTP/1.1 requests with no Host header and with two: the status line and body Go's server writes."""
+    host, port = address.split(":")
+    answers = []
+    for head in (b"GET /health HTTP/1.1\r\n\r\n", b"GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"):
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(head)
+            received = b""
+            while data := sock.recv(4096):  # the server closes the connection after the answer
+                received += data
+        status_line, rest = received.split(b"\r\n", 1)
+        answers.append((status_line, rest.split(b"\r\n\r\n", 1)[1]))
+    return answers
+
+
+def test_a_request_without_one_host_is_refused_as_go_refuses_it(vigil, etcd):
+    assert without_or_with_two_hosts(vigil.address) == without_or_with_two_hosts(etcd.address) == [
+        (b"HTTP/1.1 400 Bad Request: missing required Host header", b"400 Bad Request: missing required Host header"),
+        (b"HTTP/1.1 400 Bad Request", b"400 Bad Request")]

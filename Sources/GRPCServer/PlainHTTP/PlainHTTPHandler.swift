@@ -40,7 +40,7 @@ final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            guard expectationMet(head, context: context) else { return }
+            guard hostIsGiven(head, context: context), expectationMet(head, context: context) else { return }
             let request = PlainHTTPRequest(
                 method: head.method.rawValue, target: head.uri, headers: head.headers.map { ($0.name, $0.value) })
             let response = PlainHTTPResponseStream(
@@ -86,6 +86,30 @@ final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
             }
         }
+    }
+
+    /// An HTTP/1.1 request must name its host once (RFC 9112 §3.2); Go's server answers one that does not with
+    /// `400 Bad Request: missing required Host header` (two or more: `400 Bad Request`) and closes the connection,
+    /// before any handler sees it. Returns whether the request goes on.
+    private func hostIsGiven(_ head: HTTPRequestHead, context: ChannelHandlerContext) -> Bool {
+        guard head.version.major == 1, head.version.minor >= 1 else { return true }
+        let hosts = head.headers[canonicalForm: "host"].count
+        guard hosts != 1 else { return true }
+        let problem = hosts == 0 ? "Bad Request: missing required Host header" : "Bad Request"
+        pending = nil  // the rest of this request is dropped; the connection closes after the answer
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        headers.add(name: "Content-Length", value: String(problem.utf8.count + 4))
+        headers.add(name: "Connection", value: "close")
+        let status = HTTPResponseStatus.custom(code: 400, reasonPhrase: problem)
+        context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: head.version, status: status,
+                                                                          headers: headers))), promise: nil)
+        var body = context.channel.allocator.buffer(capacity: problem.utf8.count + 4)
+        body.writeString("400 " + problem)
+        context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        return false
     }
 
     /// `Expect: 100-continue` (curl sends it before a body over 1 MiB, and waits a second for the answer) is
