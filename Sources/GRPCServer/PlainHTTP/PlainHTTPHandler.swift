@@ -188,7 +188,9 @@ final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         for (name, value) in response.headers.sorted(by: { $0.key < $1.key }) { headers.add(name: name, value: value) }
         headers.add(name: "Date", value: HTTPDate.format(secondsSince1970: HTTPDate.now()))
         headers.add(name: "Content-Length", value: String(response.body.count))
-        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        // What differs from the version's default, as Go's server says it: HTTP/1.1 keeps connections, 1.0 closes.
+        let http11 = version.major == 1 && version.minor >= 1
+        if keepAlive != http11 { headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close") }
         let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status),
                                     headers: headers)
         context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)

@@ -81,7 +81,8 @@ public final class PlainHTTPResponseStream {
         var fields = HTTPHeaders()
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { fields.add(name: name, value: value) }
         fields.add(name: "Date", value: HTTPDate.format(secondsSince1970: HTTPDate.now()))
-        if !request.keepAlive { fields.add(name: "Connection", value: "close") }
+        // HTTP/1.0 closes by default (and a streamed answer to it always ends with the connection).
+        if !request.keepAlive && request.version.minor >= 1 { fields.add(name: "Connection", value: "close") }
         let head = HTTPResponseHead(
             version: request.version, status: HTTPResponseStatus(statusCode: status), headers: fields)
         context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
