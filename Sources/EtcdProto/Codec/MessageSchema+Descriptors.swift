@@ -74,7 +74,7 @@ extension MessageSchema {
                     let entry = enumeration.pointee.values[value]
                     names[entry.value] = String(cString: entry.name)
                 }
-                kind = .enumeration(names)
+                kind = .enumeration(name: String(cString: enumeration.pointee.name), values: names)
             default:  // PROTOBUF_C_TYPE_MESSAGE
                 let nested = field.descriptor.assumingMemoryBound(to: ProtobufCMessageDescriptor.self)
                 read(nested, into: &registry)

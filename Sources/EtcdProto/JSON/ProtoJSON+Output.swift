@@ -82,7 +82,7 @@ extension ProtoJSON {
     private static func isZero(_ rendered: String, _ kind: FieldSchema.Kind) -> Bool {
         switch kind {
         case .message: false
-        case .enumeration(let names): rendered == "\"\(names[0] ?? "0")\"" || rendered == "0"
+        case .enumeration(_, let names): rendered == "\"\(names[0] ?? "0")\"" || rendered == "0"
         default: rendered == "0" || rendered == "\"0\"" || rendered == "false" || rendered == "\"\""
         }
     }
@@ -113,7 +113,7 @@ extension ProtoJSON {
         case (.uint64, .varint(let raw)): return "\"\(raw)\""
         case (.sint64, .varint(let raw)): return "\"\(Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1))\""
         case (.bool, .varint(let raw)): return raw != 0 ? "true" : "false"
-        case (.enumeration(let names), .varint(let raw)):
+        case (.enumeration(_, let names), .varint(let raw)):
             let number = Int32(truncatingIfNeeded: raw)
             return names[number].map { "\"\($0)\"" } ?? String(number)
         case (.fixed32, .fixed32(let raw)): return String(raw)

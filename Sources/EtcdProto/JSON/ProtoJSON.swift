@@ -13,13 +13,29 @@ public enum ProtoJSON {
     // MARK: JSON → wire
 
     /// The wire encoding of the JSON object `text` as a `schema` message (an empty body is the empty message).
+    /// As grpc-gateway's decoder, only the first JSON value is read (anything after it is ignored), and what cannot
+    /// be read fails in the words of Go's `encoding/json` and jsonpb, which etcd's gateway answers with.
     public static func encode(json text: [UInt8], as schema: MessageSchema) throws(Failure) -> [UInt8] {
-        if text.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return [] }
+        guard let first = text.first(where: { !isJSONSpace($0) }) else { return [] }
         let value: Any
-        do {
-            value = try JSONSerialization.jsonObject(with: Data(text), options: [.fragmentsAllowed])
-        } catch {
-            throw Failure(message: "invalid JSON: \(error.localizedDescription)")
+        if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+            var splitter = JSONDocumentSplitter()
+            guard let document = splitter.append(text).first else {
+                throw splitter.failure ?? Failure(message: "unexpected EOF")
+            }
+            do {
+                value = try JSONSerialization.jsonObject(with: Data(document), options: [])
+            } catch {
+                throw Failure(message: "invalid JSON: \(error.localizedDescription)")
+            }
+        } else {
+            // A scalar: Go reads it, then cannot fit it into a message.
+            guard let scalar = try? JSONSerialization.jsonObject(with: Data(text), options: [.fragmentsAllowed]) else {
+                var splitter = JSONDocumentSplitter()
+                _ = splitter.append(text)
+                throw isJSONValueStart(first) ? Failure(message: "unexpected EOF") : splitter.failure!
+            }
+            value = scalar
         }
         var out: [UInt8] = []
         try encodeMessage(value, as: schema, into: &out)
@@ -29,14 +45,14 @@ public enum ProtoJSON {
     private static func encodeMessage(_ value: Any, as schema: MessageSchema, into out: inout [UInt8]) throws(Failure) {
         if value is NSNull { return }
         guard let object = value as? [String: Any] else {
-            throw Failure(message: "\(schema.name) must be a JSON object")
+            throw cannotUnmarshal(value, into: "map[string]json.RawMessage")
         }
         for field in schema.fields {
             let present = object[field.name] ?? object[field.jsonName]
             guard let present, !(present is NSNull) else { continue }
             if field.repeated {
                 guard let items = present as? [Any] else {
-                    throw Failure(message: "\(schema.name).\(field.name) must be a JSON array")
+                    throw cannotUnmarshal(present, into: "[]json.RawMessage")
                 }
                 for item in items where !(item is NSNull) { try encodeField(item, field, in: schema, into: &out) }
             } else {
@@ -45,31 +61,119 @@ public enum ProtoJSON {
         }
     }
 
+    /// Go's error for a JSON value of the wrong kind: `json: cannot unmarshal number into Go value of type bool`.
+    static func cannotUnmarshal(_ value: Any, into goType: String) -> Failure {
+        let kind: String
+        if let number = value as? NSNumber {
+            kind = isBoolean(number) ? "bool" : "number"
+        } else if value is String {
+            kind = "string"
+        } else if value is [Any] {
+            kind = "array"
+        } else {
+            kind = "object"
+        }
+        return Failure(message: "json: cannot unmarshal \(kind) into Go value of type \(goType)")
+    }
+
+    /// Go's error for a number that does not fit the field: `json: cannot unmarshal number 1.5 into Go value of
+    /// type int64`.
+    static func numberDoesNotFit(_ literal: String, into goType: String) -> Failure {
+        Failure(message: "json: cannot unmarshal number \(literal) into Go value of type \(goType)")
+    }
+
+    /// An integer field's value written as a string (`"10"`): jsonpb drops the quotes and reads what is inside as
+    /// JSON, so Go's errors are those of that text.
+    static func integerText(_ quoted: String, goType: String) throws(Failure) -> String {
+        let text = quoted.trimmingCharacters(in: CharacterSet(charactersIn: " \t\r\n"))
+        guard let first = text.utf8.first else { throw Failure(message: "unexpected end of JSON input") }
+        if isJSONNumber(text) { return text }
+        switch text {
+        case "true", "false": throw Failure(message: "json: cannot unmarshal bool into Go value of type \(goType)")
+        case "null": return "0"
+        default: break
+        }
+        if first == UInt8(ascii: "\"") {
+            throw Failure(message: "json: cannot unmarshal string into Go value of type \(goType)")
+        }
+        var splitter = JSONDocumentSplitter()
+        _ = splitter.append(text.utf8)
+        if let failure = splitter.failure, !isJSONValueStart(first) { throw failure }
+        throw Failure(message: "json: cannot unmarshal string into Go value of type \(goType)")
+    }
+
+    /// Whether `text` is one JSON number literal (`-12`, `1.5`, `1e3`).
+    static func isJSONNumber(_ text: String) -> Bool {
+        var bytes = text.utf8[...]
+        func digits() -> Int {
+            let count = bytes.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }.count
+            bytes = bytes.dropFirst(count)
+            return count
+        }
+        if bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+        if bytes.first == UInt8(ascii: "0") {
+            bytes = bytes.dropFirst()
+        } else if digits() == 0 {
+            return false
+        }
+        if bytes.first == UInt8(ascii: ".") {
+            bytes = bytes.dropFirst()
+            guard digits() > 0 else { return false }
+        }
+        if bytes.first == UInt8(ascii: "e") || bytes.first == UInt8(ascii: "E") {
+            bytes = bytes.dropFirst()
+            if bytes.first == UInt8(ascii: "+") || bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+            guard digits() > 0 else { return false }
+        }
+        return bytes.isEmpty
+    }
+
+    private static func isJSONSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
+    }
+
+    /// Whether a JSON value can start with `byte` (a number, a string, a literal, an object or an array).
+    private static func isJSONValueStart(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "\""), UInt8(ascii: "t"),
+            UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "{"), UInt8(ascii: "["):
+            true
+        default: false
+        }
+    }
+
     private static func encodeField(_ value: Any, _ field: FieldSchema, in schema: MessageSchema, into out: inout [UInt8])
         throws(Failure)
     {
-        let wrong = Failure(message: "\(schema.name).\(field.name): \(value) is not a valid value")
-        func integer() throws(Failure) -> Int64 {
+        let goType = field.goType
+        let wrong = cannotUnmarshal(value, into: goType)
+        /// The value as an integer literal: a JSON number, or the text of a string (jsonpb reads `"10"` as 10).
+        func literal() throws(Failure) -> String {
             if let number = value as? NSNumber, !isBoolean(number) {
-                if isInteger(number) {
-                    // "Q": read as unsigned, above Int64.max.
-                    guard String(cString: number.objCType) != "Q" else { throw wrong }
-                    return number.int64Value
-                }
-                if let exact = Int64(exactly: number.doubleValue) { return exact }
+                if isInteger(number) { return String(cString: number.objCType) == "Q" ? "\(number.uint64Value)" : "\(number.int64Value)" }
+                // Written with a fraction or an exponent: Go takes no such literal for an integer, not even `2.0`.
+                // (The literal is gone; an integral one is shown as `2.0`, the usual way of writing it.)
+                let double = number.doubleValue
+                let shown = double.rounded() == double && abs(double) < 1e15 ? "\(Int64(double)).0" : "\(double)"
+                throw numberDoesNotFit(shown, into: goType)
             }
-            if let text = value as? String, let parsed = Int64(text) { return parsed }
+            if let text = value as? String { return try integerText(text, goType: goType) }
             throw wrong
         }
-        func unsigned() throws(Failure) -> UInt64 {
-            if let number = value as? NSNumber, !isBoolean(number) {
-                if isInteger(number), number.int64Value >= 0 || String(cString: number.objCType) == "Q" {
-                    return number.uint64Value
-                }
-                if let exact = UInt64(exactly: number.doubleValue) { return exact }
+        let bits32 = [.int32, .sint32, .sfixed32, .uint32, .fixed32].contains(field.kind)
+        func integer() throws(Failure) -> Int64 {
+            let text = try literal()
+            guard let parsed = Int64(text), !bits32 || Int32(exactly: parsed) != nil else {
+                throw numberDoesNotFit(text, into: goType)
             }
-            if let text = value as? String, let parsed = UInt64(text) { return parsed }
-            throw wrong
+            return parsed
+        }
+        func unsigned() throws(Failure) -> UInt64 {
+            let text = try literal()
+            guard let parsed = UInt64(text), !bits32 || UInt32(exactly: parsed) != nil else {
+                throw numberDoesNotFit(text, into: goType)
+            }
+            return parsed
         }
         func tag(_ wireType: UInt64) { appendVarint(UInt64(field.number) << 3 | wireType, to: &out) }
         switch field.kind {
@@ -102,16 +206,14 @@ public enum ProtoJSON {
             let flag = number.boolValue
             tag(0)
             out.append(flag ? 1 : 0)
-        case .enumeration(let names):
+        case .enumeration(_, let names):
             let number: Int64
             if let name = value as? String {
-                if let match = names.first(where: { $0.value == name }) {
-                    number = Int64(match.key)
-                } else if let parsed = Int64(name) {
-                    number = parsed
-                } else {
-                    throw Failure(message: "\(schema.name).\(field.name): unknown value \"\(name)\"")
+                // jsonpb takes an enum's name, never a number in quotes.
+                guard let match = names.first(where: { $0.value == name }) else {
+                    throw Failure(message: "unknown value \(quoted(name)) for enum \(goType)")
                 }
+                number = Int64(match.key)
             } else {
                 number = try integer()
             }
