@@ -2,8 +2,9 @@ import Foundation
 
 /// Protobuf wire bytes ↔ JSON, as etcd's grpc-gateway writes and reads them (Go's jsonpb with `OrigName`): fields
 /// under their .proto names in field order, zero values left out, 64-bit integers as strings, bytes in base64,
-/// enums by name. On input both .proto and lowerCamelCase names are taken, numbers may be strings and enums
-/// numbers, and unknown fields are ignored (etcd's gateway allows them).
+/// enums by name. On input both .proto and lowerCamelCase names are taken, integers may be strings, enums are
+/// names or JSON numbers, unknown fields are ignored (etcd's gateway allows them), and what cannot be read fails in
+/// Go's words.
 public enum ProtoJSON {
     /// Why a conversion failed, in words for the client.
     public struct Failure: Error, Equatable {
