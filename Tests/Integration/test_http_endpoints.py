@@ -283,3 +283,25 @@ def test_a_request_without_one_host_is_refused_as_go_refuses_it(vigil, etcd):
     assert without_or_with_two_hosts(vigil.address) == without_or_with_two_hosts(etcd.address) == [
         (b"HTTP/1.1 400 Bad Request: missing required Host header", b"400 Bad Request: missing required Host header"),
         (b"HTTP/1.1 400 Bad Request", b"400 Bad Request")]
+
+
+def unclean_paths(address):
+    """Go's ServeMux redirects unclean paths and `/v3` (a subtree without its slash): status, Location, body."""
+    host, port = address.split(":")
+    answers = []
+    for method, path in (("GET", "//health"), ("GET", "/./version?a=b"), ("POST", "//v3/kv/range"), ("GET", "/v3"),
+                         ("GET", "/health/../version"), ("GET", "/metrics/")):
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        try:
+            connection.request(method, path, body="{}" if method == "POST" else None)
+            response = connection.getresponse()
+            answers.append((method, path, response.status, response.getheader("Location"), response.read()))
+        finally:
+            connection.close()
+    return answers
+
+
+def test_unclean_paths_are_redirected_as_gos_servemux_does(vigil, etcd):
+    ours = unclean_paths(vigil.address)
+    assert ours == unclean_paths(etcd.address)
+    assert ours[0][2:] == (301, "/health", b'<a href="/health">Moved Permanently</a>.\n\n')

@@ -69,6 +69,9 @@ public final class EtcdHTTPEndpoints: PlainHTTPResponder {
     private func serve(
         _ request: PlainHTTPRequest, on eventLoop: any EventLoop, reply: @escaping @Sendable (PlainHTTPResponse) -> Void
     ) {
+        if let redirect = ServeMuxRedirect.response(to: request, subtrees: gateway == nil ? [] : ["/v3/"]) {
+            return reply(redirect)
+        }
         if let gateway, gateway.respond(to: request, on: eventLoop, reply: reply) { return }
         reply(respond(to: request))
     }

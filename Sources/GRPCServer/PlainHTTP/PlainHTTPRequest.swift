@@ -4,6 +4,8 @@ public struct PlainHTTPRequest: Sendable, Equatable {
     public var method: String
     /// The path, without the query.
     public var path: String
+    /// The query as sent, without its `?` (empty when there is none).
+    public var rawQuery: String
     /// The query's parameters in order, percent-decoded (`?exclude=NOSPACE&serializable=true`).
     public var query: [(name: String, value: String)]
     /// The header fields in the order sent.
@@ -18,6 +20,7 @@ public struct PlainHTTPRequest: Sendable, Equatable {
         self.body = body
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         path = String(parts.first ?? "")
+        rawQuery = parts.count > 1 ? String(parts[1]) : ""
         query = parts.count > 1 ? Self.parseQuery(parts[1]) : []
     }
 
