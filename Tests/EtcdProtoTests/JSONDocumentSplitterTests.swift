@@ -38,6 +38,9 @@ struct JSONDocumentSplitterTests {
         var control = JSONDocumentSplitter()
         #expect(control.append([0x01]).isEmpty)
         #expect(control.failure?.message == #"invalid character '\x01' looking for beginning of value"#)
+        var quote = JSONDocumentSplitter()
+        #expect(quote.append(Array("'".utf8)).isEmpty)
+        #expect(quote.failure?.message == #"invalid character '\'' looking for beginning of value"#)
     }
 
     @Test("a stream ending inside a value fails with Go's unexpected EOF; a value too large fails")

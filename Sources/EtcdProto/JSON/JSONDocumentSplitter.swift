@@ -51,7 +51,7 @@ public struct JSONDocumentSplitter: Sendable {
                 depth += 1
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 guard depth > 0 else {
-                    failure = Self.unexpected(byte)
+                    failure = ProtoJSON.invalidCharacter(byte)
                     return documents
                 }
                 depth -= 1
@@ -63,25 +63,12 @@ public struct JSONDocumentSplitter: Sendable {
                 break
             default:
                 if depth == 0 {
-                    failure = Self.unexpected(byte)
+                    failure = ProtoJSON.invalidCharacter(byte)
                     return documents
                 }
             }
         }
         return documents
-    }
-
-    /// A value that does not start with a bracket, in the words of Go's JSON scanner (`invalid character 'x'
-    /// looking for beginning of value`; for a number, string or literal, which Go reads before failing to fit it
-    /// into a request, only the first character is named).
-    private static func unexpected(_ byte: UInt8) -> ProtoJSON.Failure {
-        let character: String
-        switch byte {
-        case UInt8(ascii: "'"): character = #"'''"#
-        case 0x20...0x7E: character = "'\(Character(UnicodeScalar(byte)))'"
-        default: character = "'\\x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16) + "'"
-        }
-        return ProtoJSON.Failure(message: "invalid character \(character) looking for beginning of value")
     }
 
     /// The stream ended: the failure that leaves it unread (Go's "unexpected EOF" when it ended inside a value), or

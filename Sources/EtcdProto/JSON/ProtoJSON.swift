@@ -32,9 +32,7 @@ public enum ProtoJSON {
         } else {
             // A scalar: Go reads it, then cannot fit it into a message.
             guard let scalar = try? JSONSerialization.jsonObject(with: Data(text), options: [.fragmentsAllowed]) else {
-                var splitter = JSONDocumentSplitter()
-                _ = splitter.append(text)
-                throw isJSONValueStart(first) ? Failure(message: "unexpected EOF") : splitter.failure!
+                throw isJSONValueStart(first) ? Failure(message: "unexpected EOF") : invalidCharacter(first)
             }
             value = scalar
         }
@@ -97,10 +95,20 @@ public enum ProtoJSON {
         if first == UInt8(ascii: "\"") {
             throw Failure(message: "json: cannot unmarshal string into Go value of type \(goType)")
         }
-        var splitter = JSONDocumentSplitter()
-        _ = splitter.append(text.utf8)
-        if let failure = splitter.failure, !isJSONValueStart(first) { throw failure }
+        if !isJSONValueStart(first) { throw invalidCharacter(first) }
         throw Failure(message: "json: cannot unmarshal string into Go value of type \(goType)")
+    }
+
+    /// Go's JSON scanner on a byte that cannot start a value where one is expected: `invalid character 'x' looking
+    /// for beginning of value`.
+    static func invalidCharacter(_ byte: UInt8) -> Failure {
+        let character: String
+        switch byte {
+        case UInt8(ascii: "'"): character = #"'\''"#
+        case 0x20...0x7E: character = "'\(Character(UnicodeScalar(byte)))'"
+        default: character = "'\\x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16) + "'"
+        }
+        return Failure(message: "invalid character \(character) looking for beginning of value")
     }
 
     /// Whether `text` is one JSON number literal (`-12`, `1.5`, `1e3`).
