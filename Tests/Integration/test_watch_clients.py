@@ -78,6 +78,36 @@ def test_etcdctl_watch_matches_etcd(vigil, etcd):
     assert ours == theirs
 
 
+def etcdctl_exec_and_compacted_session(address):
+    """`etcdctl watch … -- COMMAND` (the command runs once per event, with the event in ETCD_WATCH_* variables), and
+    watches that start below the compaction point: etcdctl prints the cancel reason and exits with its error code.
+    The compaction revision holds a PUT, where etcd 3.4 and Vigil agree (at a DELETE there, etcd 3.4 drops the
+    event: etcd-semantics.md §13 P5)."""
+    for command in (("put", "a", "1"), ("put", "a", "2"), ("put", "b", "3"), ("del", "a"), ("put", "c", "9")):
+        assert etcdctl(address, *command)[0] == 0      # revisions 2..6
+    outputs = {}
+    show = 'echo "T=$ETCD_WATCH_EVENT_TYPE K=$ETCD_WATCH_KEY V=$ETCD_WATCH_VALUE R=$ETCD_WATCH_REVISION"'
+    exec_watch = WatchProcess(address, "a", "--rev", "2", "--", "sh", "-c", show)
+    outputs["exec"] = exec_watch.wait_lines(12)
+    exec_watch.stop()
+    outputs["compact"] = etcdctl(address, "compact", "6")
+    for name, args in (("key", ("a", "--rev", "2")), ("prefix", ("--prefix", "", "--rev", "1"))):
+        code, stdout, stderr = etcdctl(address, "watch", *args)
+        outputs[name] = (code, stdout, stderr)
+    at_point = WatchProcess(address, "--prefix", "", "--rev", "6")
+    outputs["at-point"] = at_point.wait_lines(3)
+    at_point.stop()
+    return outputs
+
+
+def test_etcdctl_watch_exec_and_compacted_match_etcd(vigil, etcd):
+    ours = etcdctl_exec_and_compacted_session(vigil.address)
+    theirs = etcdctl_exec_and_compacted_session(etcd.address)
+    assert ours == theirs
+    assert ours["exec"][-1] == 'T="DELETE" K="a" V="" R=6', ours["exec"]
+    assert ours["key"][0] == 5 and "required revision has been compacted" in ours["key"][1] + ours["key"][2]
+
+
 def test_etcd3_watch(vigil):
     assert "etcd3 watch ok" in run_client("etcd3_watch.py", vigil.port)
 
