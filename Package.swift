@@ -141,6 +141,7 @@ let package = Package(
             name: "GRPCServerTests",
             dependencies: [
                 "GRPCServer",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]

@@ -250,7 +250,8 @@ extension VigilCommand {
     {
         let addresses = try cluster.metricsAddresses()
         guard !addresses.isEmpty else { return nil }
-        let server = PlainHTTPServer(group: group, responder: EtcdHTTPEndpoints(store: store, servesVersion: false))
+        let server = PlainHTTPServer(
+            group: group, responder: EtcdHTTPEndpoints(store: store, servesVersion: false), logger: logger)
         do {
             let bound = try await server.start(listening: addresses)
             logger.info("serving /metrics and /health", metadata: ["addresses": "\(bound.map { "\($0)" }.joined(separator: ","))"])

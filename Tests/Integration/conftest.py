@@ -43,14 +43,20 @@ def port_open(port):
 class VigilProcess:
     """A running `vigil`, its address, and its captured log."""
 
-    def __init__(self, extra_args=(), data_dir=None, port=None, env=None):
+    def __init__(self, extra_args=(), data_dir=None, port=None, env=None, max_open_files=None):
+        """`max_open_files` caps the process's file descriptors (RLIMIT_NOFILE), for tests of running out of them."""
         self.port = port or free_port()
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="vigil-test-")
         self.log = tempfile.NamedTemporaryFile(prefix="vigil-log-", suffix=".txt", delete=False)
         self.args = [VIGIL_BIN, "--listen-client-urls", f"http://127.0.0.1:{self.port}",
                      "--data-dir", self.data_dir, "--experimental-diagnostic-service", *extra_args]
+        def limit_files():
+            import resource
+            resource.setrlimit(resource.RLIMIT_NOFILE, (max_open_files, max_open_files))
+
         self.process = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT,
-                                        env=dict(os.environ, **(env or {})))
+                                        env=dict(os.environ, **(env or {})),
+                                        preexec_fn=limit_files if max_open_files else None)
         wait_until(lambda: self.process.poll() is not None or port_open(self.port), what="vigil to listen")
         if self.process.poll() is not None:
             raise AssertionError(f"vigil exited at start: {self.read_log()}")

@@ -1,7 +1,10 @@
 """The gRPC layer, driven by the stock grpcio client: health, error statuses, deadlines, cancellation, concurrency
 and graceful shutdown."""
 import concurrent.futures
+import os
 import signal
+import socket
+import time
 
 import grpc
 import pytest
@@ -237,3 +240,55 @@ class iter_until_closed:
         if item is None:
             raise StopIteration
         return item
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_running_out_of_file_descriptors_neither_spins_nor_stops_the_server(protos):
+    """With its descriptors used up, the listener cannot accept: connections wait in the kernel's backlog. Vigil
+    must not spin on the failing accept (NIO retries at once by itself), must keep serving the connections it has,
+    and must accept again once descriptors are free — as etcd's Go listener does, which sleeps between failures."""
+    vigil = VigilProcess(max_open_files=96)
+    held = []
+    try:
+        pb = protos.rpc_pb2
+        with grpc.insecure_channel(vigil.address) as channel:
+            put = channel.unary_unary("/etcdserverpb.KV/Put", request_serializer=pb.PutRequest.SerializeToString,
+                                      response_deserializer=pb.PutResponse.FromString)
+            put(pb.PutRequest(key=b"before", value=b"1"), timeout=10)
+            # Far more connections than descriptors: the kernel completes the handshakes, Vigil cannot accept them.
+            for _ in range(160):
+                held.append(socket.create_connection(("127.0.0.1", vigil.port), timeout=10))
+            wait_until(lambda: "Too many open files" in vigil.read_log(), what="the failed accept to be logged")
+            before = cpu_seconds(vigil.process.pid)
+            window = time.monotonic()
+            # The connection made before still works, while the listener waits.
+            for i in range(20):
+                put(pb.PutRequest(key=b"during", value=str(i).encode()), timeout=10)
+            time.sleep(max(0.0, 2.0 - (time.monotonic() - window)))
+            used = cpu_seconds(vigil.process.pid) - before
+            # A spinning accept loop takes a whole core (~2 s of CPU in this window); waiting takes next to none.
+            assert used < 0.5, f"the server used {used:.2f} CPU-seconds in 2 s while out of descriptors"
+            for s in held:
+                s.close()
+            held.clear()
+
+            def fresh_connection_works():
+                try:
+                    with grpc.insecure_channel(vigil.address) as fresh:
+                        answer = fresh.unary_unary(
+                            "/etcdserverpb.KV/Put", request_serializer=pb.PutRequest.SerializeToString,
+                            response_deserializer=pb.PutResponse.FromString)(pb.PutRequest(key=b"after"), timeout=5)
+                        return answer.header.revision > 0
+                except grpc.RpcError:
+                    return False
+            wait_until(fresh_connection_works, what="a new connection to be served once descriptors are free")
+        assert "accepting a connection failed; retrying" in vigil.read_log()
+    finally:
+        for s in held:
+            s.close()
+        vigil.terminate()

@@ -1,3 +1,4 @@
+public import Logging
 import NIOConcurrencyHelpers
 public import NIOCore
 import NIOPosix
@@ -7,12 +8,15 @@ import NIOPosix
 public final class PlainHTTPServer: Sendable {
     private let group: any EventLoopGroup
     private let responder: any PlainHTTPResponder
+    /// Where the listener logs (accept failures).
+    private let logger: Logger
     /// The bound listeners, closed by ``shutDown()``.
     private let listeners = NIOLockedValueBox<[any Channel]>([])
 
-    public init(group: any EventLoopGroup, responder: any PlainHTTPResponder) {
+    public init(group: any EventLoopGroup, responder: any PlainHTTPResponder, logger: Logger) {
         self.group = group
         self.responder = responder
+        self.logger = logger
     }
 
     /// Binds every address and starts accepting.
@@ -20,9 +24,10 @@ public final class PlainHTTPServer: Sendable {
     /// - Returns: the addresses actually bound.
     /// - Throws: the bind error of the first address that failed; nothing stays bound then.
     public func start(listening addresses: [GRPCServer.ListenAddress]) async throws -> [SocketAddress] {
-        let responder = self.responder
+        let (responder, logger) = (self.responder, self.logger)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { AcceptRetryBackoff.install(on: $0, logger: logger) }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
