@@ -290,3 +290,26 @@ def test_gateway_watcher_that_stops_reading_loses_nothing_and_closing_removes_it
         stream.close()
         other.close()
         channel.close()
+
+
+def test_gateway_watch_client_that_reads_nothing_is_held_back(vigil):
+    """A client that streams watch creates into `POST /v3/watch` and reads none of the answers: once the answers
+    fill the socket, Vigil stops reading the body, so TCP holds the client back instead of the answers piling up
+    in the server's memory. Other clients are served meanwhile."""
+    host, port = vigil.address.split(":")
+    sock = socket.create_connection((host, int(port)), timeout=30)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.sendall(b"POST /v3/watch HTTP/1.1\r\nHost: vigil\r\nTransfer-Encoding: chunked\r\n\r\n")
+    sock.settimeout(2)
+    sent, limit, blocked = 0, 600_000, False
+    try:
+        while sent < limit:
+            body = b"".join(json.dumps({"create_request": {"key": b64("k%d" % (sent + i))}}).encode()
+                            for i in range(500))
+            sock.sendall(b"%x\r\n" % len(body) + body + b"\r\n")
+            sent += 500
+    except socket.timeout:
+        blocked = True
+    assert blocked, f"the server read {sent} creates whose answers nobody read"
+    assert post(vigil.address, "/v3/kv/put", {"key": b64("other"), "value": b64("1")})["header"]["revision"]
+    sock.close()

@@ -281,7 +281,11 @@ extension GRPCConnectionHandler: NghttpSessionDelegate {
     }
 
     func sessionReceivedData(_ bytes: ByteBuffer, streamID: HTTP2StreamID) {
-        streams[streamID]?.receivedData(bytes)
+        if let stream = streams[streamID] {
+            stream.receivedData(bytes)
+        } else {
+            session.acknowledgeData(bytes.readableBytes, streamID: streamID)
+        }
     }
 
     func sessionReceivedEndStream(streamID: HTTP2StreamID) {

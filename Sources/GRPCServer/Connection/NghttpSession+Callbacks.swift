@@ -50,8 +50,10 @@ extension NghttpSession {
             }
             return 0
         }
-        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, streamID, data, length, userData in
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { raw, _, streamID, data, length, userData in
             let session = NghttpSession.from(userData)
+            // The connection's window at once; the stream's when its call takes the bytes (``acknowledgesData``).
+            if session.acknowledgesData { _ = nghttp2_session_consume_connection(raw, length) }
             let bytes = ByteBuffer(bytes: UnsafeRawBufferPointer(start: data, count: length))
             session.delegate?.sessionReceivedData(bytes, streamID: HTTP2StreamID(streamID))
             return 0

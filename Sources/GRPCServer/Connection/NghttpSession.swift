@@ -56,6 +56,12 @@ final class NghttpSession {
     private(set) var unacknowledgedPings: [UInt64] = []
     /// Whether PINGs are acknowledged by ``acknowledgePings()`` rather than by nghttp2 (the server role).
     private let acknowledgesPings: Bool
+    /// Whether received DATA is acknowledged by the owner, stream by stream (``acknowledgeData(_:streamID:)``),
+    /// rather than by nghttp2 as it arrives (the server role). The connection's window is still acknowledged as DATA
+    /// arrives, so one stream that holds back never stalls the others; a stream's own window only as its call takes
+    /// the bytes, so a client that keeps sending requests on a call whose responses it does not read is stopped by
+    /// HTTP/2 flow control, as grpc-go's is when etcd's receive loop blocks.
+    let acknowledgesData: Bool
 
     /// Creates a session. For a server, the connection preface (SETTINGS) is queued at once.
     ///
@@ -64,6 +70,7 @@ final class NghttpSession {
     ///   - settings: SETTINGS sent first, with their values.
     init(role: Role, settings: [(setting: Setting, value: UInt32)]) {
         acknowledgesPings = role == .server
+        acknowledgesData = role == .server
         var callbacks: OpaquePointer?
         precondition(nghttp2_session_callbacks_new(&callbacks) == 0, "nghttp2 out of memory")
         defer { nghttp2_session_callbacks_del(callbacks) }
@@ -77,6 +84,9 @@ final class NghttpSession {
         // A server acknowledges PINGs itself (``acknowledgePings()``), so that a peer's PING, which grpc-go sends
         // with nearly every response it receives, need not cost a socket write of its own.
         if acknowledgesPings { nghttp2_option_set_no_auto_ping_ack(option, 1) }
+        // A server acknowledges DATA itself (``acknowledgesData``); nghttp2 still acknowledges padding and DATA of
+        // streams it ignores.
+        if acknowledgesData { nghttp2_option_set_no_auto_window_update(option, 1) }
         // Header blocks are checked by ``HeaderBlockRules`` instead: nghttp2's checks also refuse an `:authority`
         // that is a URL, which etcd's Go client sends when it dials one member (and grpc-go accepts).
         nghttp2_option_set_no_http_messaging(option, 1)
@@ -279,6 +289,13 @@ final class NghttpSession {
     }
 
     /// Resets a stream with an HTTP/2 error code (0 NO_ERROR, 8 CANCEL, …).
+    /// Acknowledges `count` bytes of DATA that stream `streamID`'s call has taken (server role): nghttp2 sends a
+    /// WINDOW_UPDATE for the stream once enough have been. A no-op for a stream nghttp2 has closed.
+    func acknowledgeData(_ count: Int, streamID: HTTP2StreamID) {
+        guard acknowledgesData, count > 0, let session else { return }
+        _ = nghttp2_session_consume_stream(session, streamID.rawValue, count)
+    }
+
     func submitReset(streamID: HTTP2StreamID, errorCode: UInt32) {
         guard let session else { return }
         _ = nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamID.rawValue, errorCode)

@@ -28,12 +28,17 @@ final class PlainHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// Adds NIOHTTP1's server pipeline (pipelining, 400 for what it cannot parse) and a handler answering through
-    /// `responder`: after `handler` (the protocol sniffer), or to an empty pipeline.
+    /// `responder`: after `handler` (the protocol sniffer), or to an empty pipeline. In front of them, NIO's
+    /// `BackPressureHandler` stops reading while the socket cannot take what is written: a client that streams
+    /// requests (gateway watch creates) without reading the answers is held back by TCP, as gRPC clients are by
+    /// HTTP/2 flow control, instead of having its answers pile up in memory.
     static func install(
         in pipeline: ChannelPipeline.SynchronousOperations, after handler: (any ChannelHandler)? = nil,
         responder: any PlainHTTPResponder
     ) throws {
-        try pipeline.configureHTTPServerPipeline(position: handler.map { .after($0) } ?? .last, withErrorHandling: true)
+        let backPressure = BackPressureHandler()
+        try pipeline.addHandler(backPressure, position: handler.map { .after($0) } ?? .last)
+        try pipeline.configureHTTPServerPipeline(position: .after(backPressure), withErrorHandling: true)
         try pipeline.addHandler(PlainHTTPHandler(responder: responder))
     }
 

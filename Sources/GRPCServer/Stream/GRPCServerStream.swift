@@ -26,6 +26,11 @@ public final class GRPCServerStream: GRPCResponseWriter {
     private var serving: Serving?
     /// Fires when the client's deadline passes.
     private var deadlineTask: Scheduled<Void>?
+    /// Request bytes received while requests were held back (``holdsRequests``) and not yet acknowledged to the
+    /// client: its window for this stream stays that much smaller until the call takes them.
+    private var heldRequestBytes = 0
+    /// Set when the client ended its side while requests were held back: the end reaches the handler after them.
+    private var endHeld = false
     /// Set when the call started; nil for a rejected request.
     public private(set) var context: GRPCCallContext?
 
@@ -154,7 +159,7 @@ public final class GRPCServerStream: GRPCResponseWriter {
                 resetMalformed()
                 return
             }
-            if clientWasOpen && !state.isFinished { clientEnded() }
+            if clientWasOpen && !state.isFinished { endOfRequests() }
             return
         }
         switch RequestHeadValidator.validate(fields) {
@@ -205,10 +210,33 @@ public final class GRPCServerStream: GRPCResponseWriter {
     }
 
     func receivedData(_ bytes: ByteBuffer) {
-        guard state.receiveData() == .deliver, decoder != nil else { return }
+        guard state.receiveData() == .deliver, decoder != nil else {
+            connection.session.acknowledgeData(bytes.readableBytes, streamID: id)
+            return
+        }
         decoder!.append(bytes)
+        if holdsRequests {
+            heldRequestBytes += bytes.readableBytes
+            return
+        }
+        connection.session.acknowledgeData(bytes.readableBytes, streamID: id)
+        deliverRequests()
+    }
+
+    /// Whether requests wait instead of reaching the handler: a streaming call whose responses are above the queue's
+    /// high watermark (the client is not reading them). Its requests, and with them the responses they would add
+    /// (a watch's created response, a keep-alive's answer), wait until the queue drains; the bytes are not
+    /// acknowledged meanwhile, so the client's window for the stream closes and HTTP/2 flow control stops it — as
+    /// etcd's receive loop stops reading while its send queue is full.
+    private var holdsRequests: Bool {
+        guard case .streaming = serving else { return false }
+        return outbound.isAboveHighWater
+    }
+
+    /// Hands the handler every complete request the decoder holds, stopping if requests are to be held back.
+    private func deliverRequests() {
         do {
-            while !state.isFinished, let message = try decoder!.next() {
+            while !state.isFinished, !holdsRequests, let message = try decoder?.next() {
                 deliver(message)
             }
         } catch {
@@ -216,9 +244,35 @@ public final class GRPCServerStream: GRPCResponseWriter {
         }
     }
 
+    /// The queue drained after requests were held back: the waiting ones go to the handler, then their bytes are
+    /// acknowledged, then a held end of the client's side follows them.
+    private func releaseHeldRequests() {
+        guard !holdsRequests else { return }
+        if decoder?.hasPartialMessage == true { deliverRequests() }
+        guard !holdsRequests else { return }
+        if heldRequestBytes > 0 {
+            connection.session.acknowledgeData(heldRequestBytes, streamID: id)
+            heldRequestBytes = 0
+            connection.scheduleFlush()
+        }
+        if endHeld && !state.isFinished {
+            endHeld = false
+            clientEnded()
+        }
+    }
+
     func receivedEndStream() {
         guard state.receiveEndStream() else { return }
-        clientEnded()
+        endOfRequests()
+    }
+
+    /// The client ended its side: the handler hears of it after the requests still held back, if any.
+    private func endOfRequests() {
+        if holdsRequests && decoder?.hasPartialMessage == true {
+            endHeld = true
+        } else {
+            clientEnded()
+        }
     }
 
     /// The client will send no more messages (END_STREAM on DATA, or on the request HEADERS themselves).
@@ -290,8 +344,10 @@ public final class GRPCServerStream: GRPCResponseWriter {
         return .data(pull.bytes, end: pull.trailers.map { .trailers($0) })
     }
 
-    /// Tells the handler that the queue drained (called by the connection after the flush that drained it).
+    /// Tells the handler that the queue drained (called by the connection after the flush that drained it); requests
+    /// held back meanwhile reach it first.
     func notifyWritable() {
+        releaseHeldRequests()
         if case .streaming(let handler) = serving, isWritable { handler.becameWritable() }
     }
 
