@@ -1,5 +1,8 @@
 """A watcher whose client stops reading: the server keeps serving writers and other watchers, holds a bounded
-amount for the stalled stream, and delivers every event once the client reads again."""
+amount for the stalled stream, and delivers every event once the client reads again. A client that keeps sending
+requests without reading the responses is held back by flow control and loses none of them."""
+import socket
+
 import h2.events
 
 from h2_raw import RawH2, frame
@@ -9,15 +12,69 @@ from watch_client import WatchStream
 WATCH = "/etcdserverpb.Watch/Watch"
 
 
-def decode_responses(protos, data):
+def decode_responses(protos, data, kind="WatchResponse"):
     responses = []
     while len(data) >= 5:
         length = int.from_bytes(data[1:5], "big")
         if len(data) < 5 + length:
             break
-        responses.append(protos.rpc_pb2.WatchResponse.FromString(data[5:5 + length]))
+        responses.append(getattr(protos.rpc_pb2, kind).FromString(data[5:5 + length]))
         data = data[5 + length:]
     return responses, data
+
+
+def send_until_held(client, stream_id, request, limit):
+    """Sends `request(i)` for i = 0, 1, … while the stream's window allows, reading — DATA is kept, never
+    acknowledged — when it is shut, until no WINDOW_UPDATE comes for two reads in a row or `limit` are sent.
+    Returns how many were sent, the response bytes received and their flow-controlled length."""
+    received, unacknowledged = bytearray(), 0
+    sent, quiet_reads = 0, 0
+    client.sock.settimeout(1)
+    while quiet_reads < 2 and sent < limit:
+        room = min(client.conn.local_flow_control_window(stream_id), 16384)
+        batch = bytearray()
+        while sent < limit and len(batch) + 64 <= room:
+            batch += frame(request(sent))
+            sent += 1
+        if batch:
+            client.conn.send_data(stream_id, bytes(batch))
+            client.flush()
+            quiet_reads = 0
+            continue
+        try:
+            data = client.sock.recv(65536)
+        except socket.timeout:
+            quiet_reads += 1
+            continue
+        for event in client.conn.receive_data(data):
+            if isinstance(event, h2.events.DataReceived):
+                received += event.data
+                unacknowledged += event.flow_controlled_length
+        client.flush()
+    return sent, bytes(received), unacknowledged
+
+
+def read_responses(protos, client, stream_id, received, unacknowledged, count, kind, until_end=False):
+    """Acknowledges what was received and reads on, acknowledging, until `count` responses (and, with
+    `until_end`, the trailers) have arrived, or the call ended; returns the responses and the trailers, if any."""
+    client.conn.acknowledge_received_data(unacknowledged, stream_id)
+    client.flush()
+    responses, rest = decode_responses(protos, received, kind)
+    trailers = None
+    client.sock.settimeout(30)
+    while trailers is None and (len(responses) < count or until_end):
+        data = client.sock.recv(65536)
+        assert data, "the server closed the connection"
+        for event in client.conn.receive_data(data):
+            if isinstance(event, h2.events.DataReceived):
+                rest += event.data
+                client.conn.acknowledge_received_data(event.flow_controlled_length, stream_id)
+            elif isinstance(event, h2.events.TrailersReceived):
+                trailers = dict(event.headers)
+        client.flush()
+        more, rest = decode_responses(protos, rest, kind)
+        responses += more
+    return responses, trailers
 
 
 def test_stalled_watcher_loses_nothing_and_delays_no_one(protos, vigil):
@@ -68,61 +125,41 @@ def test_requests_wait_while_their_responses_are_not_read(protos, vigil):
     acknowledged) and HTTP/2 flow control stops the client — as etcd's receive loop stops reading while its send
     queue is full — instead of creating watchers and queueing their created responses without bound. Once the
     client reads, every request is served, in order."""
-    import socket
-
     pb = protos.rpc_pb2
     client = RawH2(vigil.address)
     stream_id = client.request(WATCH)
-
-    def create(i):
-        return frame(pb.WatchRequest(create_request=pb.WatchCreateRequest(key=b"k%d" % i)).SerializeToString())
-
-    received = bytearray()
-    unacknowledged = 0
-    sent, limit = 0, 200_000
-    quiet_reads = 0
-    client.sock.settimeout(1)
-    # Send while the stream's window allows; when it is shut, read — DATA is kept, never acknowledged — until no
-    # WINDOW_UPDATE comes for two reads in a row.
-    while quiet_reads < 2 and sent < limit:
-        room = min(client.conn.local_flow_control_window(stream_id), 16384)
-        batch = bytearray()
-        while sent < limit and len(batch) + 32 <= room:
-            batch += create(sent)
-            sent += 1
-        if batch:
-            client.conn.send_data(stream_id, bytes(batch))
-            client.flush()
-            quiet_reads = 0
-            continue
-        try:
-            data = client.sock.recv(65536)
-        except socket.timeout:
-            quiet_reads += 1
-            continue
-        for event in client.conn.receive_data(data):
-            if isinstance(event, h2.events.DataReceived):
-                received += event.data
-                unacknowledged += event.flow_controlled_length
-        client.flush()
+    sent, received, unacknowledged = send_until_held(
+        client, stream_id,
+        lambda i: pb.WatchRequest(create_request=pb.WatchCreateRequest(key=b"k%d" % i)).SerializeToString(),
+        limit=200_000)
     # 1 MiB of created responses is ~25,000; with the windows in flight, far below this.
     assert sent < 100_000, f"the server kept taking requests that the client's unread responses piled behind: {sent}"
-
-    # The client reads again: every create is served, in order.
-    client.conn.acknowledge_received_data(unacknowledged, stream_id)
-    client.flush()
-    responses, rest = decode_responses(protos, bytes(received))
-    client.sock.settimeout(30)
-    while len(responses) < sent:
-        data = client.sock.recv(65536)
-        assert data, "the server closed the connection"
-        for event in client.conn.receive_data(data):
-            if isinstance(event, h2.events.DataReceived):
-                rest += event.data
-                client.conn.acknowledge_received_data(event.flow_controlled_length, stream_id)
-        client.flush()
-        more, rest = decode_responses(protos, rest)
-        responses += more
+    responses, _ = read_responses(protos, client, stream_id, received, unacknowledged, sent, "WatchResponse")
     assert [r.watch_id for r in responses] == list(range(sent))
     assert all(r.created and not r.canceled for r in responses)
+    client.close()
+
+
+def test_held_keep_alives_are_all_answered_before_the_call_ends(protos, vigil):
+    """Keep-alives sent without reading the answers, then the end of the client's side: the held requests are
+    answered, every one, before the end is taken (which ends the call)."""
+    import grpc
+    pb = protos.rpc_pb2
+    with grpc.insecure_channel(vigil.address) as channel:
+        grant = channel.unary_unary("/etcdserverpb.Lease/LeaseGrant",
+                                    request_serializer=pb.LeaseGrantRequest.SerializeToString,
+                                    response_deserializer=pb.LeaseGrantResponse.FromString)
+        lease = grant(pb.LeaseGrantRequest(TTL=600), timeout=10).ID
+    client = RawH2(vigil.address)
+    stream_id = client.request("/etcdserverpb.Lease/LeaseKeepAlive")
+    request = pb.LeaseKeepAliveRequest(ID=lease).SerializeToString()
+    sent, received, unacknowledged = send_until_held(client, stream_id, lambda i: request, limit=200_000)
+    assert sent < 100_000, f"the server kept taking keep-alives nobody read the answers of: {sent}"
+    client.conn.end_stream(stream_id)
+    client.flush()
+    responses, trailers = read_responses(protos, client, stream_id, received, unacknowledged, sent,
+                                         "LeaseKeepAliveResponse", until_end=True)
+    assert len(responses) == sent, f"{sent} keep-alives sent, {len(responses)} answered before the call ended"
+    assert all(r.ID == lease and r.TTL == 600 for r in responses)
+    assert trailers[b"grpc-status"] == b"0", trailers
     client.close()
