@@ -68,9 +68,11 @@ final class NghttpSession {
     /// - Parameters:
     ///   - role: server or client.
     ///   - settings: SETTINGS sent first, with their values.
-    init(role: Role, settings: [(setting: Setting, value: UInt32)]) {
+    ///   - acknowledgesData: whether the owner acknowledges DATA stream by stream (``acknowledgesData``); by default
+    ///     a server does and a client leaves it to nghttp2.
+    init(role: Role, settings: [(setting: Setting, value: UInt32)], acknowledgesData: Bool? = nil) {
         acknowledgesPings = role == .server
-        acknowledgesData = role == .server
+        self.acknowledgesData = acknowledgesData ?? (role == .server)
         var callbacks: OpaquePointer?
         precondition(nghttp2_session_callbacks_new(&callbacks) == 0, "nghttp2 out of memory")
         defer { nghttp2_session_callbacks_del(callbacks) }
@@ -86,7 +88,7 @@ final class NghttpSession {
         if acknowledgesPings { nghttp2_option_set_no_auto_ping_ack(option, 1) }
         // A server acknowledges DATA itself (``acknowledgesData``); nghttp2 still acknowledges padding and DATA of
         // streams it ignores.
-        if acknowledgesData { nghttp2_option_set_no_auto_window_update(option, 1) }
+        if self.acknowledgesData { nghttp2_option_set_no_auto_window_update(option, 1) }
         // Header blocks are checked by ``HeaderBlockRules`` instead: nghttp2's checks also refuse an `:authority`
         // that is a URL, which etcd's Go client sends when it dials one member (and grpc-go accepts).
         nghttp2_option_set_no_http_messaging(option, 1)

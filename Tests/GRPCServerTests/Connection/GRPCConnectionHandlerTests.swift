@@ -47,6 +47,23 @@ struct GRPCConnectionHandlerTests {
         }
     }
 
+    /// A streaming handler that answers each request `[byte, n, …]` with n KiB of `byte`, counting the requests it
+    /// was handed.
+    final class Amplify: GRPCStreamHandler {
+        var stream: (any GRPCResponseWriter)?
+        let received: NIOLockedValueBox<Int>
+        init(stream: any GRPCResponseWriter, received: NIOLockedValueBox<Int>) {
+            self.stream = stream
+            self.received = received
+        }
+        func receive(_ message: [UInt8]) {
+            received.withLockedValue { $0 += 1 }
+            stream?.send([UInt8](repeating: message[0], count: Int(message[1]) * 1024))
+        }
+        func receiveEnd() { stream?.finish(.ok); stream = nil }
+        func cancelled() { stream = nil }
+    }
+
     private func router() -> GRPCRouter {
         var router = GRPCRouter()
         router.registerUnary(service: "test.Service", method: "Reverse") { request, _, responder in
@@ -124,6 +141,34 @@ struct GRPCConnectionHandlerTests {
         let client = try InMemoryClient(router: router())
         let id = try client.call("/test.Service/Flood", messages: [[3]])  // 300 messages, 150 KB: many windows
         #expect(client.data[id] == (0..<300).flatMap { framed(Flood.message($0)) })
+        #expect(client.value("grpc-status", on: id) == "0")
+    }
+
+    @Test(
+        "a streaming call's requests wait while its responses are unread: the client's window for the stream shuts; once it reads, every request is answered in order, then the end it sent"
+    )
+    func requestsHeldBehindUnreadResponses() throws {
+        let received = NIOLockedValueBox(0)
+        var router = GRPCRouter()
+        router.registerStreaming(service: "test.Service", method: "Amplify") {
+            Amplify(stream: $0, received: received)
+        }
+        let client = try InMemoryClient(router: router)
+        client.stopReading()
+        // 300 requests of 1 KiB, each answered with 1 KiB: 300 KiB of requests, far beyond the stream's 64 KiB window.
+        let requests = (0..<300).map { [UInt8($0 % 251), 1] + [UInt8](repeating: 0, count: 1022) }
+        let id = try client.call("/test.Service/Amplify", messages: requests)
+        let taken = received.withLockedValue { $0 }
+        // Taken: what the client's 64 KiB window let out, plus the 8 KiB the queue holds before requests wait.
+        #expect(taken > 0 && taken < 100, "requests taken while the client read nothing: \(taken)")
+        #expect(client.unsentBytes(id) > 0, "the server's window for the stream stayed open")
+        #expect(client.value("grpc-status", on: id) == nil)
+
+        try client.resumeReading()
+        #expect(received.withLockedValue { $0 } == 300)
+        let answers = client.data[id] ?? []
+        let inOrder = answers == requests.flatMap { framed([UInt8](repeating: $0[0], count: 1024)) }
+        #expect(inOrder, "\(answers.count) bytes of answers, not the 300 expected in order")
         #expect(client.value("grpc-status", on: id) == "0")
     }
 

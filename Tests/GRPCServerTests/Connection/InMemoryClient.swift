@@ -6,7 +6,8 @@ import NIOEmbedded
 /// the whole server connection runs in memory, driven by the test, with no socket.
 final class InMemoryClient: NghttpSessionDelegate {
     let channel = EmbeddedChannel()
-    let session = NghttpSession(role: .client, settings: [])
+    /// Acknowledges DATA itself: as it arrives while ``reading``, later otherwise.
+    let session = NghttpSession(role: .client, settings: [], acknowledgesData: true)
     /// Response header fields (HEADERS and trailers) per stream, in arrival order.
     var headers: [HTTP2StreamID: [HeaderField]] = [:]
     /// Response DATA per stream.
@@ -19,6 +20,11 @@ final class InMemoryClient: NghttpSessionDelegate {
     private var unscanned = ByteBuffer()
     /// Request bodies still to send, and whether to end the stream after them.
     private var bodies: [HTTP2StreamID: (bytes: ByteBuffer, end: Bool)] = [:]
+    /// Whether the client reads what the server sends. While false, DATA is received but not acknowledged, so the
+    /// server's window for the stream closes, as with a client whose application stops reading a call.
+    private(set) var reading = true
+    /// DATA received while the client was not reading, by stream: acknowledged when it reads again.
+    private var unacknowledged: [HTTP2StreamID: Int] = [:]
 
     init(router: GRPCRouter) throws {
         session.delegate = self
@@ -78,6 +84,24 @@ final class InMemoryClient: NghttpSessionDelegate {
         }
     }
 
+    /// Stops acknowledging the server's DATA (see ``reading``).
+    func stopReading() {
+        reading = false
+    }
+
+    /// Acknowledges what arrived meanwhile, reads on, and moves bytes both ways until nothing is left to do.
+    func resumeReading() throws {
+        reading = true
+        for (id, count) in unacknowledged { session.acknowledgeData(count, streamID: id) }
+        unacknowledged = [:]
+        try pump()
+    }
+
+    /// Request bytes of stream `id` the client has not been able to send yet (the server's window for it is shut).
+    func unsentBytes(_ id: HTTP2StreamID) -> Int {
+        bodies[id]?.bytes.readableBytes ?? 0
+    }
+
     /// Sends a PING and moves bytes both ways.
     func ping(_ payload: UInt64) throws {
         session.submitPing(payload)
@@ -108,6 +132,11 @@ final class InMemoryClient: NghttpSessionDelegate {
     func sessionReceivedHeaders(streamID: HTTP2StreamID, endStream: Bool) {}
     func sessionReceivedData(_ bytes: ByteBuffer, streamID: HTTP2StreamID) {
         data[streamID, default: []] += Array(bytes.readableBytesView)
+        if reading {
+            session.acknowledgeData(bytes.readableBytes, streamID: streamID)
+        } else {
+            unacknowledged[streamID, default: 0] += bytes.readableBytes
+        }
     }
     func sessionReceivedEndStream(streamID: HTTP2StreamID) {}
     func sessionSentHeaders(streamID: HTTP2StreamID, endStream: Bool) {}
