@@ -45,6 +45,8 @@ struct VigilCommand: AsyncParsableCommand {
 
     @OptionGroup var cluster: SingleMemberFlags
 
+    @OptionGroup var inert: InertEtcdFlags
+
     @Option(
         name: .customLong("max-request-bytes"),
         help: "Maximum client request size in bytes the server will accept (gRPC receive limit is this + 512 KiB).")
@@ -157,6 +159,11 @@ struct VigilCommand: AsyncParsableCommand {
         }
     }
 
+    /// Parses the command line with etcd's stand-alone boolean flags (`--pre-vote`) given a value first.
+    static func main() async {
+        await main(GoBool.normalise(Array(CommandLine.arguments.dropFirst()), booleans: InertEtcdFlags.booleans))
+    }
+
     func run() async throws {
         let level = LogLevelName.parse(logLevel)!
         let toStandardOutput = logOutputs == "stdout"
@@ -168,6 +175,11 @@ struct VigilCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "vigil")
         logger[metadataKey: "member"] = "\(name)"
+        if !inert.given.isEmpty {
+            logger.info(
+                "etcd flags accepted for compatibility; they have no effect here",
+                metadata: ["flags": "\(inert.given.joined(separator: ","))"])
+        }
 
         let addresses = try listenAddresses()
         var configuration = GRPCServerConfiguration(logger: logger)

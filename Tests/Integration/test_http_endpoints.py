@@ -151,8 +151,15 @@ def test_a_single_member_etcd_command_line_starts_vigil_with_a_metrics_listener(
         "--listen-peer-urls", f"http://127.0.0.1:{peer_port}", "--initial-cluster", f"n1=http://127.0.0.1:{peer_port}",
         "--initial-cluster-state", "new", "--initial-cluster-token", "t", "--snapshot-count", "10000",
         "--heartbeat-interval", "100", "--election-timeout", "1000",
-        "--listen-metrics-urls", f"http://127.0.0.1:{metrics_port}"])
+        "--listen-metrics-urls", f"http://127.0.0.1:{metrics_port}",
+        # Tuning of what Vigil does not have (raft, bbolt, pprof, v2, auth, gRPC pings): accepted, named in the log.
+        "--pre-vote", "--strict-reconfig-check=false", "--experimental-initial-corrupt-check=true", "--enable-v2=false",
+        "--metrics", "basic", "--max-snapshots", "5", "--max-wals", "5", "--auth-token", "simple",
+        "--backend-batch-interval", "100ms", "--backend-batch-limit", "1000", "--grpc-keepalive-min-time", "5s",
+        "--grpc-keepalive-interval", "2h", "--grpc-keepalive-timeout", "20s"])
     try:
+        assert "etcd flags accepted for compatibility; they have no effect here" in server.read_log()
+        assert "--pre-vote,--strict-reconfig-check" in server.read_log()
         metrics_address = f"127.0.0.1:{metrics_port}"
         # As etcd's metrics listener: /metrics, /health and the probes (kubeadm's), no /version.
         assert request(metrics_address, "/health")[0] == 200
@@ -170,7 +177,9 @@ def test_a_single_member_etcd_command_line_starts_vigil_with_a_metrics_listener(
              'vigil runs a single member: --initial-cluster also names "n2"'),
             (["--name", "n3", "--initial-cluster", "n1=http://a:1"],
              'couldn\'t find local name "n3" in the initial cluster configuration'),
-            (["--initial-cluster-state", "old"], "--initial-cluster-state must be 'new' or 'existing'")):
+            (["--initial-cluster-state", "old"], "--initial-cluster-state must be 'new' or 'existing'"),
+            (["--auth-token", "foo"], "--auth-token: invalid auth options"),
+            (["--pre-vote=maybe"], "'maybe' is invalid for '--pre-vote")):
         result = subprocess.run([VIGIL_BIN, "--data-dir", str(tmp_path / "d"), *args], capture_output=True, text=True,
                                 timeout=30)
         assert result.returncode != 0 and message in result.stderr, result.stderr
