@@ -43,9 +43,28 @@ struct SnapshotRestore {
     let dataDir: String
     let skipHashCheck: Bool
 
-    /// Why a restore stopped; nothing was left in the data directory.
+    /// Why a restore stopped; nothing was left in the data directory, and a data directory the restore created is
+    /// removed again.
     struct Failure: Error, CustomStringConvertible {
         let description: String
+    }
+
+    /// What a file's first bytes say it is.
+    enum Kind: Equatable {
+        /// An SQLite database (a Vigil snapshot starts so).
+        case sqlite
+        /// A bbolt database: what etcd's `snapshot save` writes.
+        case etcd
+        /// Anything else.
+        case other
+    }
+
+    /// Reads the kind from a file's first page: SQLite's 16-byte header string, or bbolt's meta page, whose magic
+    /// number 0xED0CDAED follows the 16-byte page header (little-endian, as etcd writes it on the platforms it runs on).
+    static func kind(of head: [UInt8]) -> Kind {
+        if head.starts(with: Array("SQLite format 3\0".utf8)) { return .sqlite }
+        if head.count >= 20 && Array(head[16..<20]) == [0xED, 0xDA, 0x0C, 0xED] { return .etcd }
+        return .other
     }
 
     /// etcd appends the digest after a database whose size is a multiple of 512 bytes (its page size; SQLite's too).
@@ -56,12 +75,35 @@ struct SnapshotRestore {
             let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue
         else { throw Failure(description: "cannot open snapshot \(file)") }
         defer { try? input.close() }
+        switch Self.kind(of: [UInt8](try input.read(upToCount: 20) ?? Data())) {
+        case .sqlite:
+            try input.seek(toOffset: 0)
+        case .etcd:
+            throw Failure(
+                description: "\(file) is an etcd snapshot (a bbolt database); vigil restores snapshots a Vigil server "
+                    + "saved. To bring etcd's keys over, run `etcdctl make-mirror` from etcd to a running Vigil.")
+        case .other:
+            throw Failure(description: "\(file) is not a snapshot of a Vigil database (not an SQLite file)")
+        }
         let hasDigest = size % 512 == Self.digestLength
         if !hasDigest && !skipHashCheck {
             // etcdctl's words.
             throw Failure(description: "snapshot missing hash but --skip-hash-check=false")
         }
+        let createdDirectory = !FileManager.default.fileExists(atPath: dataDir)
         let directory = try DataDirectory(path: dataDir)
+        do {
+            return try restore(from: input, size: size, hasDigest: hasDigest, into: directory)
+        } catch {
+            if createdDirectory { try? FileManager.default.removeItem(atPath: dataDir) }
+            throw error
+        }
+    }
+
+    /// Copies the snapshot into `directory` as its `vigil.db` and opens it once to prove it.
+    private func restore(from input: FileHandle, size: Int, hasDigest: Bool, into directory: DataDirectory) throws
+        -> (revision: Int64, keys: Int)
+    {
         let target = directory.path + "/vigil.db"
         guard !FileManager.default.fileExists(atPath: target) else {
             throw Failure(description: "data-dir \"\(dataDir)\" holds a database already (\(target))")

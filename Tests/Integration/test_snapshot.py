@@ -100,11 +100,17 @@ def test_restore_refuses_a_damaged_or_foreign_file_and_an_occupied_data_dir(vigi
     result = restore(tmp_path / "bare.db", tmp_path / "d2")
     assert result.returncode != 0 and "snapshot missing hash but --skip-hash-check=false" in result.stderr
     assert restore(tmp_path / "bare.db", tmp_path / "d2", "--skip-hash-check").returncode == 0
-    # etcd's snapshot is a bbolt file, not a Vigil database.
+    # etcd's snapshot is a bbolt file, not a Vigil database: said so, with the way to move etcd's keys over. A data
+    # directory the restore made is gone again.
     assert etcdctl(etcd.address, "snapshot", "save", str(tmp_path / "etcd.snap"))[0] == 0
     result = restore(tmp_path / "etcd.snap", tmp_path / "d3")
+    assert result.returncode != 0 and "is an etcd snapshot (a bbolt database)" in result.stderr, result.stderr
+    assert "etcdctl make-mirror" in result.stderr
+    assert not (tmp_path / "d3").exists()
+    (tmp_path / "junk.snap").write_bytes(b"x" * 544)
+    result = restore(tmp_path / "junk.snap", tmp_path / "d4")
     assert result.returncode != 0 and "is not a snapshot of a Vigil database" in result.stderr
-    assert not (tmp_path / "d3" / "vigil.db").exists()
+    assert not (tmp_path / "d4").exists()
     # A data directory that holds a database is never overwritten.
     result = restore(tmp_path / "good.snap", tmp_path / "d2")
     assert result.returncode != 0 and "holds a database already" in result.stderr
