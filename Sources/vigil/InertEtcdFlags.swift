@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// etcd flags that tune what Vigil does not have — raft, its snapshot and WAL files, bbolt's commit batching,
-/// profiling endpoints, the v2 API, authentication, gRPC keepalive pings — so that an etcd command line (a systemd
+/// profiling endpoints, the v2 API, authentication, the client ping rate limit — so that an etcd command line (a systemd
 /// unit, a container's arguments, kubeadm's manifest) starts Vigil unchanged. Each is parsed as etcd 3.4 parses it
 /// and refused where etcd would refuse to start; none changes what Vigil does, and the ones given are named once in
 /// the start-up log, so an operator is never led to believe a setting took effect.
@@ -58,16 +58,6 @@ struct InertEtcdFlags: ParsableArguments {
         help: "Shortest client ping interval tolerated; no effect: client pings are answered whatever their rate.")
     var grpcKeepaliveMinTime: DurationFlag?
 
-    @Option(
-        name: .customLong("grpc-keepalive-interval"),
-        help: "Server ping interval on idle connections; no effect: TCP keepalive finds dead clients instead.")
-    var grpcKeepaliveInterval: DurationFlag?
-
-    @Option(
-        name: .customLong("grpc-keepalive-timeout"),
-        help: "Wait for a server ping's answer; no effect: TCP keepalive finds dead clients instead.")
-    var grpcKeepaliveTimeout: DurationFlag?
-
     /// The flags given on the command line, by name, for the start-up log.
     var given: [String] {
         let flags: [(String, Bool)] = [
@@ -77,8 +67,6 @@ struct InertEtcdFlags: ParsableArguments {
             ("--enable-pprof", enablePprof != nil), ("--metrics", metrics != nil), ("--auth-token", authToken != nil),
             ("--backend-batch-interval", backendBatchInterval != nil), ("--backend-batch-limit", backendBatchLimit != nil),
             ("--grpc-keepalive-min-time", grpcKeepaliveMinTime != nil),
-            ("--grpc-keepalive-interval", grpcKeepaliveInterval != nil),
-            ("--grpc-keepalive-timeout", grpcKeepaliveTimeout != nil),
         ]
         return flags.filter(\.1).map(\.0)
     }

@@ -84,6 +84,16 @@ struct VigilCommand: AsyncParsableCommand {
     var progressNotifyInterval: DurationFlag = DurationFlag(milliseconds: 600_000)
 
     @Option(
+        name: .customLong("grpc-keepalive-interval"),
+        help: "Idle time after which the server pings a client connection to see that it is alive (0 disables).")
+    var grpcKeepaliveInterval = DurationFlag(milliseconds: 2 * 3_600_000)
+
+    @Option(
+        name: .customLong("grpc-keepalive-timeout"),
+        help: "How long a keepalive ping may go unanswered before the connection is closed.")
+    var grpcKeepaliveTimeout = DurationFlag(milliseconds: 20_000)
+
+    @Option(
         name: .customLong("auto-compaction-mode"),
         help: "Interpret --auto-compaction-retention as a duration ('periodic') or a revision count ('revision').")
     var autoCompactionMode = "periodic"
@@ -115,6 +125,9 @@ struct VigilCommand: AsyncParsableCommand {
         _ = try compactionMode()
         guard quotaBackendBytes >= 0 else { throw ValidationError("--quota-backend-bytes must not be negative") }
         guard maxTxnOps > 0 else { throw ValidationError("--max-txn-ops must be positive") }
+        guard grpcKeepaliveInterval.milliseconds >= 0, grpcKeepaliveTimeout.milliseconds > 0 else {
+            throw ValidationError("--grpc-keepalive-interval must not be negative and --grpc-keepalive-timeout positive")
+        }
         guard etcdLogger == "zap" || etcdLogger == "capnslog" else {
             throw ValidationError("--logger must be 'zap' or 'capnslog' (got \"\(etcdLogger)\")")
         }
@@ -184,6 +197,9 @@ struct VigilCommand: AsyncParsableCommand {
         let addresses = try listenAddresses()
         var configuration = GRPCServerConfiguration(logger: logger)
         configuration.maxReceiveMessageLength = maxRequestBytes + 512 * 1024
+        configuration.keepaliveInterval =
+            grpcKeepaliveInterval.milliseconds > 0 ? .milliseconds(Int64(grpcKeepaliveInterval.milliseconds)) : nil
+        configuration.keepaliveTimeout = .milliseconds(Int64(grpcKeepaliveTimeout.milliseconds))
 
         let store = try openStore(logger: logger)
         // etcd's default quota is 2 GiB.

@@ -152,7 +152,8 @@ def test_a_single_member_etcd_command_line_starts_vigil_with_a_metrics_listener(
         "--initial-cluster-state", "new", "--initial-cluster-token", "t", "--snapshot-count", "10000",
         "--heartbeat-interval", "100", "--election-timeout", "1000",
         "--listen-metrics-urls", f"http://127.0.0.1:{metrics_port}",
-        # Tuning of what Vigil does not have (raft, bbolt, pprof, v2, auth, gRPC pings): accepted, named in the log.
+        # Tuning of what Vigil does not have (raft, bbolt, pprof, v2, auth, the client ping limit): accepted, named in
+        # the log; and etcd's keepalive defaults, which Vigil applies.
         "--pre-vote", "--strict-reconfig-check=false", "--experimental-initial-corrupt-check=true", "--enable-v2=false",
         "--metrics", "basic", "--max-snapshots", "5", "--max-wals", "5", "--auth-token", "simple",
         "--backend-batch-interval", "100ms", "--backend-batch-limit", "1000", "--grpc-keepalive-min-time", "5s",

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import VigilProcess, wait_until
 from grpc_raw import SERVING, health_request, stream_stream, unary
+from kv_client import KVClient
 
 HEALTH = "/grpc.health.v1.Health/Check"
 SLEEP = "/vigil.diagnostic.Diagnostic/Sleep"
@@ -291,4 +292,32 @@ def test_running_out_of_file_descriptors_neither_spins_nor_stops_the_server(prot
     finally:
         for s in held:
             s.close()
+        vigil.terminate()
+
+
+def test_keepalive_closes_a_silent_connection_and_keeps_a_live_one(protos):
+    """`--grpc-keepalive-interval` / `--grpc-keepalive-timeout` as etcd's: a connection idle for the interval is
+    pinged; one whose peer answers nothing (a client host that vanished) is closed after the timeout, taking its
+    watchers with it; a stock client answers the pings and its watch goes on."""
+    import struct
+    from watch_client import WatchStream
+    vigil = VigilProcess(extra_args=["--grpc-keepalive-interval", "1s", "--grpc-keepalive-timeout", "1s"])
+    try:
+        silent = socket.create_connection(("127.0.0.1", vigil.port), timeout=30)
+        silent.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + struct.pack(">I", 0)[1:] + bytes([4, 0]) + bytes(4))
+        live = WatchStream(protos, vigil.address)
+        live.create(b"k")
+        # The silent peer reads what comes (SETTINGS, the PING) but never answers: the server closes it.
+        received = b""
+        while chunk := silent.recv(65536):
+            received += chunk
+        assert b"\x00\x00\x08\x06\x00" in received, "no keepalive PING before the close"
+        silent.close()
+        # The stock client answered its pings meanwhile: its watch still delivers.
+        KVClient(protos, vigil.address).call("Put", key=b"k", value=b"v")
+        live.wait_count(2)
+        assert live.error is None and [e[2:] for e in live.events()] == [(b"k", b"v")]
+        assert "closing a connection whose peer did not answer a keepalive ping" in vigil.read_log()
+        live.close()
+    finally:
         vigil.terminate()

@@ -73,11 +73,15 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
             settings: [(.maxConcurrentStreams, configuration.maxConcurrentStreams), (.maxFrameSize, 16384)])
         session.delegate = self
         self.session = session
-        if context.channel.isActive { flushNow() }
+        if context.channel.isActive {
+            flushNow()
+            startKeepalive()
+        }
     }
 
     public func channelActive(context: ChannelHandlerContext) {
         flushNow()
+        startKeepalive()
         context.fireChannelActive()
     }
 
@@ -88,6 +92,7 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = unwrapInboundIn(data)
+        keepalive?.heard(at: eventLoop.now)
         reading = true
         defer { reading = false }
         do {
@@ -125,6 +130,9 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
 
     /// Cancels every stream (nghttp2 does not report stream closes when the session is deleted) and frees the session.
     private func tearDown() {
+        keepaliveTimer?.cancel()
+        keepaliveTimer = nil
+        keepalive = nil
         guard let session else { return }
         let open = streams
         streams.removeAll()
@@ -235,6 +243,53 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
     /// A stream's queue fell to its low watermark while nghttp2 pulled from it.
     func streamBecameWritable(_ stream: GRPCServerStream) {
         drainedStreams.append(stream)
+    }
+
+    // MARK: Keepalive
+
+    /// When the peer is pinged and given up on; nil when the configuration turns keepalive off, or once the
+    /// connection is torn down.
+    private var keepalive: ServerKeepalive?
+    /// The timer that asks ``keepalive`` what to do next.
+    private var keepaliveTimer: Scheduled<Void>?
+    /// The opaque payload of the next keepalive PING (distinct from the peer's own PINGs' acknowledgements only in
+    /// that the server originates it; the payload itself is not checked: anything heard counts as life).
+    private var keepalivePings: UInt64 = 0
+
+    /// Starts the keepalive timer once the connection is up, if the configuration asks for keepalive.
+    private func startKeepalive() {
+        guard keepalive == nil, keepaliveTimer == nil, let interval = configuration.keepaliveInterval else { return }
+        let state = ServerKeepalive(interval: interval, timeout: configuration.keepaliveTimeout, now: eventLoop.now)
+        keepalive = state
+        scheduleKeepalive(at: state.firstDue)
+    }
+
+    private func scheduleKeepalive(at deadline: NIODeadline) {
+        keepaliveTimer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            keepaliveTimer = nil
+            keepaliveDue()
+        }
+    }
+
+    /// The keepalive timer fired: wait on, ping the idle peer, or close the connection of a peer that is gone.
+    private func keepaliveDue() {
+        guard var state = keepalive, let context else { return }
+        let step = state.due(at: eventLoop.now)
+        keepalive = state
+        switch step {
+        case .wait(let deadline):
+            scheduleKeepalive(at: deadline)
+        case .ping(let deadline):
+            keepalivePings += 1
+            session.submitPing(keepalivePings)
+            flushNow()
+            scheduleKeepalive(at: deadline)
+        case .close:
+            logger.info(
+                "closing a connection whose peer did not answer a keepalive ping",
+                metadata: ["timeout_s": "\(state.timeout.nanoseconds / 1_000_000_000)"])
+            context.close(promise: nil)
+        }
     }
 
     // MARK: Shutdown

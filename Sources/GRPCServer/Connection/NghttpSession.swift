@@ -206,7 +206,7 @@ final class NghttpSession {
         collected.append(full)
     }
 
-    /// Sends a PING with `payload` (a client's, in tests).
+    /// Sends a PING with `payload`: a server's keepalive ping, or a client's in tests.
     func submitPing(_ payload: UInt64) {
         guard let session else { return }
         _ = Self.submitPing(payload, flags: NGHTTP2_FLAG_NONE, on: session)

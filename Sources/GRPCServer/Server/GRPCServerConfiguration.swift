@@ -1,4 +1,5 @@
 public import Logging
+public import NIOCore
 
 /// Tunables of the gRPC server, with documented defaults.
 public struct GRPCServerConfiguration: Sendable {
@@ -17,6 +18,14 @@ public struct GRPCServerConfiguration: Sendable {
 
     /// Most bytes written to the socket in one flush; the rest goes out on the next event-loop turn.
     public var maxWriteBatchBytes: Int = 1024 * 1024
+
+    /// Idle time after which the server pings a connection's peer (etcd's `--grpc-keepalive-interval`, 2 h); nil
+    /// never pings. See ``ServerKeepalive``.
+    public var keepaliveInterval: TimeAmount? = .hours(2)
+
+    /// How long an unanswered keepalive ping is waited for before the connection closes (etcd's
+    /// `--grpc-keepalive-timeout`, 20 s).
+    public var keepaliveTimeout: TimeAmount = .seconds(20)
 
     /// The status streaming calls end with when the server shuts down.
     public var shutdownStatus = GRPCStatus(.unavailable, "server is shutting down")

@@ -172,6 +172,34 @@ struct GRPCConnectionHandlerTests {
         #expect(client.value("grpc-status", on: id) == "0")
     }
 
+    @Test("keepalive: an idle peer is pinged after the interval; one that answers stays, one that does not is closed")
+    func keepalive() throws {
+        let client = try InMemoryClient(router: router(), keepalive: (interval: .seconds(10), timeout: .seconds(5)))
+        let loop = client.channel.embeddedEventLoop
+        // Idle: pinged 10 s after it was last heard from, at 10, 20 and 30 s; it answers each at once.
+        for round in 0..<3 {
+            loop.advanceTime(by: .seconds(round == 0 ? 10 : 5))
+            try client.pump()
+            #expect(client.pings.count == round + 1)
+            loop.advanceTime(by: .seconds(5))
+            #expect(client.channel.isActive)
+        }
+        // Activity postpones the ping: last heard at 30 s, a call at 39, 47 and 55 s (each within 10 s of the one
+        // before) and no ping; then idle again, pinged at 65 s.
+        for wait in [4, 8, 8] {
+            loop.advanceTime(by: .seconds(Int64(wait)))
+            try client.call("/test.Service/Reverse", messages: [[1]])
+        }
+        #expect(client.pings.count == 3, "no PING while the peer is active")
+        loop.advanceTime(by: .seconds(10))
+        #expect(try client.channel.readOutbound(as: ByteBuffer.self) != nil, "pinged once idle again")
+        // It does not answer: closed once the ping has gone unanswered for the timeout.
+        loop.advanceTime(by: .seconds(4))
+        #expect(client.channel.isActive)
+        loop.advanceTime(by: .seconds(1))
+        #expect(!client.channel.isActive, "closed once the ping went unanswered for the timeout")
+    }
+
     @Test("an unknown method gets a trailers-only UNIMPLEMENTED; the connection stays usable")
     func unknownMethod() throws {
         let client = try InMemoryClient(router: router())

@@ -16,6 +16,8 @@ final class InMemoryClient: NghttpSessionDelegate {
     var closed: [HTTP2StreamID: UInt32] = [:]
     /// Payloads of the PING acknowledgements the server sent, in order.
     var pingAcknowledgements: [UInt64] = []
+    /// Payloads of the PINGs the server sent itself (keepalive), in order.
+    var pings: [UInt64] = []
     /// Server output not yet scanned for PING acknowledgements (an incomplete frame waits for its rest).
     private var unscanned = ByteBuffer()
     /// Request bodies still to send, and whether to end the stream after them.
@@ -26,9 +28,12 @@ final class InMemoryClient: NghttpSessionDelegate {
     /// DATA received while the client was not reading, by stream: acknowledged when it reads again.
     private var unacknowledged: [HTTP2StreamID: Int] = [:]
 
-    init(router: GRPCRouter) throws {
+    /// `keepalive`: the server's keepalive interval and timeout; none by default.
+    init(router: GRPCRouter, keepalive: (interval: TimeAmount, timeout: TimeAmount)? = nil) throws {
         session.delegate = self
         var configuration = GRPCServerConfiguration(logger: .init(label: "test"))
+        configuration.keepaliveInterval = keepalive?.interval
+        if let keepalive { configuration.keepaliveTimeout = keepalive.timeout }
         configuration.maxReceiveMessageLength = 1024
         configuration.outboundHighWatermark = 8 * 1024  // small, so that tests see backpressure and resumption
         configuration.outboundLowWatermark = 2 * 1024
@@ -108,15 +113,16 @@ final class InMemoryClient: NghttpSessionDelegate {
         try pump()
     }
 
-    /// Reads whole frames off `unscanned`, noting PING acknowledgements (type 6, flag ACK).
+    /// Reads whole frames off `unscanned`, noting PINGs (type 6) and their acknowledgements (flag ACK).
     private func scanForPingAcknowledgements() {
         while unscanned.readableBytes >= 9 {
             let length = Int(unscanned.getInteger(at: unscanned.readerIndex, as: UInt32.self)! >> 8)
             guard unscanned.readableBytes >= 9 + length else { return }
             let header = unscanned.readBytes(length: 9)!
             let payload = unscanned.readBytes(length: length)!
-            if header[3] == 6, header[4] & 1 != 0, payload.count == 8 {
-                pingAcknowledgements.append(payload.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+            if header[3] == 6, payload.count == 8 {
+                let value = payload.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                if header[4] & 1 != 0 { pingAcknowledgements.append(value) } else { pings.append(value) }
             }
         }
     }
