@@ -1,4 +1,5 @@
 import ArgumentParser
+import NIOCore
 
 /// A duration flag in Go's notation, as etcd takes them: `10m`, `5s`, `500ms`, `1m30s`, `1h`.
 struct DurationFlag: ExpressibleByArgument, Sendable {
@@ -7,6 +8,9 @@ struct DurationFlag: ExpressibleByArgument, Sendable {
     init(milliseconds: Int) {
         self.milliseconds = milliseconds
     }
+
+    /// The duration as NIO counts time.
+    var timeAmount: TimeAmount { .milliseconds(Int64(milliseconds)) }
 
     init?(argument: String) {
         var total = 0.0

@@ -125,8 +125,8 @@ struct VigilCommand: AsyncParsableCommand {
         _ = try compactionMode()
         guard quotaBackendBytes >= 0 else { throw ValidationError("--quota-backend-bytes must not be negative") }
         guard maxTxnOps > 0 else { throw ValidationError("--max-txn-ops must be positive") }
-        guard grpcKeepaliveInterval.milliseconds >= 0, grpcKeepaliveTimeout.milliseconds > 0 else {
-            throw ValidationError("--grpc-keepalive-interval must not be negative and --grpc-keepalive-timeout positive")
+        guard grpcKeepaliveTimeout.milliseconds > 0 else {
+            throw ValidationError("--grpc-keepalive-timeout must be positive")
         }
         guard etcdLogger == "zap" || etcdLogger == "capnslog" else {
             throw ValidationError("--logger must be 'zap' or 'capnslog' (got \"\(etcdLogger)\")")
@@ -197,9 +197,8 @@ struct VigilCommand: AsyncParsableCommand {
         let addresses = try listenAddresses()
         var configuration = GRPCServerConfiguration(logger: logger)
         configuration.maxReceiveMessageLength = maxRequestBytes + 512 * 1024
-        configuration.keepaliveInterval =
-            grpcKeepaliveInterval.milliseconds > 0 ? .milliseconds(Int64(grpcKeepaliveInterval.milliseconds)) : nil
-        configuration.keepaliveTimeout = .milliseconds(Int64(grpcKeepaliveTimeout.milliseconds))
+        configuration.keepaliveInterval = grpcKeepaliveInterval.milliseconds > 0 ? grpcKeepaliveInterval.timeAmount : nil
+        configuration.keepaliveTimeout = grpcKeepaliveTimeout.timeAmount
 
         let store = try openStore(logger: logger)
         // etcd's default quota is 2 GiB.
@@ -220,7 +219,7 @@ struct VigilCommand: AsyncParsableCommand {
             into: &router, store: store,
             configuration: WatchService.Configuration(
                 fragmentThreshold: maxRequestBytes + 512 * 1024,
-                progressNotifyInterval: .milliseconds(Int64(progressNotifyInterval.milliseconds))))
+                progressNotifyInterval: progressNotifyInterval.timeAmount))
         if diagnosticService { DiagnosticService.register(into: &router, store: store) }
         let accessControl = HTTPAccessControl(cors: Self.commaList(cors), hostWhitelist: Self.commaList(hostWhitelist))
         configuration.plainHTTP = EtcdHTTPEndpoints(

@@ -25,6 +25,14 @@ public struct FieldSchema: Sendable {
         case enumeration(name: String, values: [Int32: String])
         /// A message, by full name (looked up in the registry, so recursive messages are fine).
         case message(String)
+
+        /// Whether a value of this kind is a 32-bit integer (a wider JSON number does not fit it).
+        var is32Bit: Bool {
+            switch self {
+            case .int32, .sint32, .sfixed32, .uint32, .fixed32: true
+            default: false
+            }
+        }
     }
 
     /// The Go type etcd's generated code gives a field of this kind, as Go's JSON errors name it (`int64`,

@@ -72,7 +72,12 @@ public enum ProtoJSON {
         } else {
             kind = "object"
         }
-        return Failure(message: "json: cannot unmarshal \(kind) into Go value of type \(goType)")
+        return cannotUnmarshal(kind: kind, into: goType)
+    }
+
+    /// Go's error for a JSON value of the kind named (`bool`, `number`, `string`, `array`, `object`).
+    static func cannotUnmarshal(kind: String, into goType: String) -> Failure {
+        Failure(message: "json: cannot unmarshal \(kind) into Go value of type \(goType)")
     }
 
     /// Go's error for a number that does not fit the field: `json: cannot unmarshal number 1.5 into Go value of
@@ -88,15 +93,12 @@ public enum ProtoJSON {
         guard let first = text.utf8.first else { throw Failure(message: "unexpected end of JSON input") }
         if isJSONNumber(text) { return text }
         switch text {
-        case "true", "false": throw Failure(message: "json: cannot unmarshal bool into Go value of type \(goType)")
+        case "true", "false": throw cannotUnmarshal(kind: "bool", into: goType)
         case "null": return "0"
         default: break
         }
-        if first == UInt8(ascii: "\"") {
-            throw Failure(message: "json: cannot unmarshal string into Go value of type \(goType)")
-        }
         if !isJSONValueStart(first) { throw invalidCharacter(first) }
-        throw Failure(message: "json: cannot unmarshal string into Go value of type \(goType)")
+        throw cannotUnmarshal(kind: "string", into: goType)
     }
 
     /// Go's JSON scanner on a byte that cannot start a value where one is expected: `invalid character 'x' looking
@@ -154,33 +156,34 @@ public enum ProtoJSON {
     private static func encodeField(_ value: Any, _ field: FieldSchema, in schema: MessageSchema, into out: inout [UInt8])
         throws(Failure)
     {
-        let goType = field.goType
-        let wrong = cannotUnmarshal(value, into: goType)
+        // Go's type name is only needed for an error: worked out then, not for every field read.
+        func wrong() -> Failure { cannotUnmarshal(value, into: field.goType) }
         /// The value as an integer literal: a JSON number, or the text of a string (jsonpb reads `"10"` as 10).
         func literal() throws(Failure) -> String {
             if let number = value as? NSNumber, !isBoolean(number) {
-                if isInteger(number) { return String(cString: number.objCType) == "Q" ? "\(number.uint64Value)" : "\(number.int64Value)" }
+                if isInteger(number) {
+                    return String(cString: number.objCType) == "Q" ? "\(number.uint64Value)" : "\(number.int64Value)"
+                }
                 // Written with a fraction or an exponent: Go takes no such literal for an integer, not even `2.0`.
                 // (The literal is gone; an integral one is shown as `2.0`, the usual way of writing it.)
                 let double = number.doubleValue
                 let shown = double.rounded() == double && abs(double) < 1e15 ? "\(Int64(double)).0" : "\(double)"
-                throw numberDoesNotFit(shown, into: goType)
+                throw numberDoesNotFit(shown, into: field.goType)
             }
-            if let text = value as? String { return try integerText(text, goType: goType) }
-            throw wrong
+            if let text = value as? String { return try integerText(text, goType: field.goType) }
+            throw wrong()
         }
-        let bits32 = [.int32, .sint32, .sfixed32, .uint32, .fixed32].contains(field.kind)
         func integer() throws(Failure) -> Int64 {
             let text = try literal()
-            guard let parsed = Int64(text), !bits32 || Int32(exactly: parsed) != nil else {
-                throw numberDoesNotFit(text, into: goType)
+            guard let parsed = Int64(text), !field.kind.is32Bit || Int32(exactly: parsed) != nil else {
+                throw numberDoesNotFit(text, into: field.goType)
             }
             return parsed
         }
         func unsigned() throws(Failure) -> UInt64 {
             let text = try literal()
-            guard let parsed = UInt64(text), !bits32 || UInt32(exactly: parsed) != nil else {
-                throw numberDoesNotFit(text, into: goType)
+            guard let parsed = UInt64(text), !field.kind.is32Bit || UInt32(exactly: parsed) != nil else {
+                throw numberDoesNotFit(text, into: field.goType)
             }
             return parsed
         }
@@ -200,7 +203,7 @@ public enum ProtoJSON {
             let bits: UInt64
             switch field.kind {
             case .float, .double:
-                guard let number = value as? NSNumber, !isBoolean(number) else { throw wrong }
+                guard let number = value as? NSNumber, !isBoolean(number) else { throw wrong() }
                 bits = field.kind == .float ? UInt64(number.floatValue.bitPattern) : number.doubleValue.bitPattern
             case .fixed32, .fixed64:
                 bits = try unsigned()
@@ -211,7 +214,7 @@ public enum ProtoJSON {
             tag(width == 4 ? 5 : 1)
             for byte in 0..<width { out.append(UInt8(truncatingIfNeeded: bits >> UInt64(8 * byte))) }
         case .bool:
-            guard let number = value as? NSNumber, isBoolean(number) else { throw wrong }
+            guard let number = value as? NSNumber, isBoolean(number) else { throw wrong() }
             let flag = number.boolValue
             tag(0)
             out.append(flag ? 1 : 0)
@@ -220,7 +223,7 @@ public enum ProtoJSON {
             if let name = value as? String {
                 // jsonpb takes an enum's name, never a number in quotes.
                 guard let match = names.first(where: { $0.value == name }) else {
-                    throw Failure(message: "unknown value \(quoted(name)) for enum \(goType)")
+                    throw Failure(message: "unknown value \(quoted(name)) for enum \(field.goType)")
                 }
                 number = Int64(match.key)
             } else {
@@ -229,18 +232,18 @@ public enum ProtoJSON {
             tag(0)
             appendVarint(UInt64(bitPattern: number), to: &out)
         case .string:
-            guard let text = value as? String else { throw wrong }
+            guard let text = value as? String else { throw wrong() }
             tag(2)
             appendVarint(UInt64(text.utf8.count), to: &out)
             out.append(contentsOf: text.utf8)
         case .bytes:
-            guard let text = value as? String else { throw wrong }
+            guard let text = value as? String else { throw wrong() }
             let data = try base64Decoded(text)
             tag(2)
             appendVarint(UInt64(data.count), to: &out)
             out.append(contentsOf: data)
         case .message(let name):
-            guard let nested = MessageSchema.registry[name] else { throw wrong }
+            guard let nested = MessageSchema.registry[name] else { throw wrong() }
             var body: [UInt8] = []
             try encodeMessage(value, as: nested, into: &body)
             tag(2)

@@ -22,10 +22,11 @@ final class HealthWatchHandler: GRPCStreamHandler {
         guard let stream, !requested else { return }
         requested = true
         let request: HealthCheckRequest
-        do {
-            request = try HealthCheckRequest(protobufBytes: message)
-        } catch {
-            stream.abort(with: GRPCStatus(.internal, "grpc: error unmarshalling request: \(error)"))
+        switch decodeRequest(message, as: HealthCheckRequest.self) {
+        case .success(let decoded):
+            request = decoded
+        case .failure(let status):
+            stream.abort(with: status)
             self.stream = nil
             return
         }

@@ -252,8 +252,7 @@ public final class GRPCConnectionHandler: ChannelInboundHandler {
     private var keepalive: ServerKeepalive?
     /// The timer that asks ``keepalive`` what to do next.
     private var keepaliveTimer: Scheduled<Void>?
-    /// The opaque payload of the next keepalive PING (distinct from the peer's own PINGs' acknowledgements only in
-    /// that the server originates it; the payload itself is not checked: anything heard counts as life).
+    /// Keepalive PINGs sent, the payload of the last (not checked on return: anything heard counts as life).
     private var keepalivePings: UInt64 = 0
 
     /// Starts the keepalive timer once the connection is up, if the configuration asks for keepalive.

@@ -1,4 +1,4 @@
-public import NIOCore
+import NIOCore
 
 /// When a connection's peer is pinged and when it is given up on: grpc-go's server keepalive, which etcd sets with
 /// `--grpc-keepalive-interval` (2 h) and `--grpc-keepalive-timeout` (20 s). After `interval` without hearing from
@@ -7,18 +7,18 @@ public import NIOCore
 /// it. Anything received counts as a sign of life, as in grpc-go, not only the PING's acknowledgement.
 ///
 /// Pure state: the connection handler tells it what it heard and asks it, when its timer fires, what to do next.
-public struct ServerKeepalive: Sendable {
+struct ServerKeepalive: Sendable {
     /// Idle time after which the peer is pinged.
-    public let interval: TimeAmount
+    let interval: TimeAmount
     /// How long an unanswered ping is waited for.
-    public let timeout: TimeAmount
+    let timeout: TimeAmount
     /// When the peer was last heard from.
     private(set) var lastHeard: NIODeadline
     /// When the ping waiting for an answer went out; nil while none is out.
     private(set) var pingSentAt: NIODeadline?
 
     /// What the connection does when its timer fires.
-    public enum Step: Equatable, Sendable {
+    enum Step: Equatable, Sendable {
         /// Nothing yet: fire again then.
         case wait(until: NIODeadline)
         /// Send a PING, and fire again then.
@@ -27,22 +27,22 @@ public struct ServerKeepalive: Sendable {
         case close
     }
 
-    public init(interval: TimeAmount, timeout: TimeAmount, now: NIODeadline) {
+    init(interval: TimeAmount, timeout: TimeAmount, now: NIODeadline) {
         self.interval = interval
         self.timeout = timeout
         self.lastHeard = now
     }
 
     /// When the timer should first fire.
-    public var firstDue: NIODeadline { lastHeard + interval }
+    var firstDue: NIODeadline { lastHeard + interval }
 
     /// The peer sent something.
-    public mutating func heard(at now: NIODeadline) {
+    mutating func heard(at now: NIODeadline) {
         lastHeard = now
     }
 
     /// What to do when the timer fires at `now`.
-    public mutating func due(at now: NIODeadline) -> Step {
+    mutating func due(at now: NIODeadline) -> Step {
         if let sent = pingSentAt {
             if lastHeard >= sent {
                 pingSentAt = nil

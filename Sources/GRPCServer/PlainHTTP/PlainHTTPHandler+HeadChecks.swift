@@ -35,8 +35,9 @@ extension PlainHTTPHandler {
             return true
         }
         guard expect.lowercased() == "100-continue" else {
-                Self.answer(PlainHTTPResponse(status: 417, body: []), method: head.method.rawValue, version: head.version,
-                        keepAlive: false, context: context)
+            Self.answer(
+                PlainHTTPResponse(status: 417, body: []), method: head.method.rawValue, version: head.version,
+                keepAlive: false, context: context)
             return false
         }
         context.writeAndFlush(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: head.version, status: .continue))),

@@ -1,5 +1,5 @@
 import Logging
-public import NIOCore
+import NIOCore
 
 #if canImport(Glibc)
 import Glibc
@@ -18,14 +18,14 @@ import Darwin
 ///
 /// Other accept errors pass on unchanged (NIO closes the listener on those it cannot recover from; an `ECONNABORTED`,
 /// a client gone before it was accepted, costs no wait).
-public final class AcceptRetryBackoff: ChannelInboundHandler {
-    public typealias InboundIn = any Channel
-    public typealias InboundOut = any Channel
+final class AcceptRetryBackoff: ChannelInboundHandler {
+    typealias InboundIn = any Channel
+    typealias InboundOut = any Channel
 
     /// The first wait after a failure.
-    public static let initialDelay = TimeAmount.milliseconds(5)
+    static let initialDelay = TimeAmount.milliseconds(5)
     /// The longest wait.
-    public static let maximumDelay = TimeAmount.seconds(1)
+    static let maximumDelay = TimeAmount.seconds(1)
 
     private let logger: Logger
     /// The wait after the last failure; nil while accepting works.
@@ -33,12 +33,12 @@ public final class AcceptRetryBackoff: ChannelInboundHandler {
     /// The task that resumes accepting, while the listener waits.
     private var resumption: Scheduled<Void>?
 
-    public init(logger: Logger) {
+    init(logger: Logger) {
         self.logger = logger
     }
 
     /// Installs a fresh instance on a listening channel (for `ServerBootstrap.serverChannelInitializer`).
-    public static func install(on channel: any Channel, logger: Logger) -> EventLoopFuture<Void> {
+    static func install(on channel: any Channel, logger: Logger) -> EventLoopFuture<Void> {
         channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(AcceptRetryBackoff(logger: logger))
         }
@@ -53,12 +53,12 @@ public final class AcceptRetryBackoff: ChannelInboundHandler {
     var isWaiting: Bool { resumption != nil }
 
     /// A connection was accepted: the shortage, if there was one, is over.
-    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         delay = nil
         context.fireChannelRead(data)
     }
 
-    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard let ioError = error as? IOError, Self.isShortage(ioError.errnoCode) else {
             context.fireErrorCaught(error)
             return
@@ -77,7 +77,7 @@ public final class AcceptRetryBackoff: ChannelInboundHandler {
         }
     }
 
-    public func channelInactive(context: ChannelHandlerContext) {
+    func channelInactive(context: ChannelHandlerContext) {
         resumption?.cancel()
         resumption = nil
         context.fireChannelInactive()
